@@ -1,0 +1,158 @@
+/*
+ * pipeline.c - runs the repair passes in their fixed order and composes
+ * their edits so that every edit's spans refer to the piece's input and the
+ * final output, whichever pass made it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zf.h"
+
+/* Order of execution.  Mojibake first: it restores characters that the
+ * other passes must see.  Pinyin before punct: an annotation's parentheses
+ * must still be ASCII when it is recognised.  Script last: it needs the
+ * evidence the pinyin pass counted. */
+static const struct {
+    unsigned bit;
+    zf_pass_fn fn;
+} passes[] = {
+    {ZHFIX_PASS_MOJIBAKE, zf_pass_mojibake},
+    {ZHFIX_PASS_PINYIN, zf_pass_pinyin},
+    {ZHFIX_PASS_PUNCT, zf_pass_punct},
+    {ZHFIX_PASS_SCRIPT, zf_pass_script},
+};
+
+void zf_pipeline_free(zf_pipeline *p)
+{
+    zf_buf_free(&p->a);
+    zf_buf_free(&p->b);
+    zf_edits_free(&p->stage);
+    zf_edits_free(&p->all);
+    zf_edits_free(&p->tmp);
+}
+
+/* Map offset x of a text through edits (sorted, non-overlapping on the side
+ * `from`) to the other side.  An offset inside an edit maps to the edit's
+ * start or end on the other side, by `at_end`.  Offsets are visited in
+ * increasing order, so the walk resumes at *k. */
+static size_t map_offset(const zhfix_edit *v, size_t n, size_t *k, size_t x,
+                         int forward, int at_end)
+{
+    size_t i = *k;
+    for (;;) {
+        if (i >= n)
+            break;
+        size_t s = forward ? v[i].in_start : v[i].out_start;
+        size_t e = forward ? v[i].in_end : v[i].out_end;
+        if (e < x || (e == x && s < x) || (e == x && s == x && at_end)) {
+            i++;
+            continue;
+        }
+        break;
+    }
+    *k = i;
+    /* delta from the last edit entirely before x */
+    if (i > 0) {
+        const zhfix_edit *p = &v[i - 1];
+        size_t pe = forward ? p->in_end : p->out_end;
+        size_t qe = forward ? p->out_end : p->in_end;
+        if (i < n) {
+            size_t s = forward ? v[i].in_start : v[i].out_start;
+            size_t e = forward ? v[i].in_end : v[i].out_end;
+            if (s < x && x < e)
+                return at_end ? (forward ? v[i].out_end : v[i].in_end)
+                              : (forward ? v[i].out_start : v[i].in_start);
+        }
+        return qe + (x - pe);
+    }
+    if (i < n) {
+        size_t s = forward ? v[i].in_start : v[i].out_start;
+        size_t e = forward ? v[i].in_end : v[i].out_end;
+        if (s < x && x < e)
+            return at_end ? (forward ? v[i].out_end : v[i].in_end)
+                          : (forward ? v[i].out_start : v[i].in_start);
+    }
+    return x;
+}
+
+static int by_output(const void *a, const void *b)
+{
+    const zhfix_edit *x = a, *y = b;
+    if (x->out_start != y->out_start)
+        return x->out_start < y->out_start ? -1 : 1;
+    if (x->in_start != y->in_start)
+        return x->in_start < y->in_start ? -1 : 1;
+    return 0;
+}
+
+/* Fold one pass's edits (stage: text_k -> text_k+1) into the composed list
+ * (all: input -> text_k), giving input -> text_k+1. */
+static int compose(zf_pipeline *p)
+{
+    zf_edits *all = &p->all, *st = &p->stage, *tmp = &p->tmp;
+    size_t k;
+    zf_edits_clear(tmp);
+    /* earlier edits: carry their output spans forward through the stage */
+    k = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        zhfix_edit e = all->v[i];
+        size_t k2 = k;
+        e.out_start = map_offset(st->v, st->n, &k, e.out_start, 1, 0);
+        e.out_end = map_offset(st->v, st->n, &k2, e.out_end, 1, 1);
+        if (zf_edits_add(tmp, e.kind, e.in_start, e.in_end, e.out_start, e.out_end,
+                         all->pool.p + (uintptr_t)e.before, e.before_len,
+                         all->pool.p + (uintptr_t)e.after, e.after_len) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+    }
+    /* this pass's edits: carry their input spans back to the piece input */
+    k = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        zhfix_edit e = st->v[i];
+        size_t k2 = k;
+        e.in_start = map_offset(all->v, all->n, &k, e.in_start, 0, 0);
+        e.in_end = map_offset(all->v, all->n, &k2, e.in_end, 0, 1);
+        if (zf_edits_add(tmp, e.kind, e.in_start, e.in_end, e.out_start, e.out_end,
+                         st->pool.p + (uintptr_t)e.before, e.before_len,
+                         st->pool.p + (uintptr_t)e.after, e.after_len) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+    }
+    zf_edits swap = *all;
+    *all = *tmp;
+    *tmp = swap;
+    /* keep all sorted by output position for the next backward walk */
+    qsort(all->v, all->n, sizeof *all->v, by_output);
+    return ZHFIX_OK;
+}
+
+int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
+                    const char *in, size_t len, const char **out, size_t *out_len)
+{
+    const char *cur = in;
+    size_t cur_len = len;
+    zf_buf *next = &p->a;
+    zf_edits_clear(&p->all);
+    for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
+        if (!(opt->passes & passes[i].bit))
+            continue;
+        zf_rw rw;
+        next->len = 0;
+        zf_edits_clear(&p->stage);
+        zf_rw_init(&rw, cur, cur_len, next, &p->stage);
+        int rc = passes[i].fn(opt, doc, &rw);
+        if (rc == ZHFIX_OK)
+            rc = zf_rw_finish(&rw);
+        if (rc != ZHFIX_OK)
+            return rc;
+        if (p->stage.n == 0 && next->len == cur_len)
+            continue; /* nothing changed: keep reading the same text */
+        if (compose(p) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        cur = next->p;
+        cur_len = next->len;
+        next = (next == &p->a) ? &p->b : &p->a;
+    }
+    *out = cur;
+    *out_len = cur_len;
+    return ZHFIX_OK;
+}

@@ -1,0 +1,4 @@
+/*
+ * script_map.c - placeholder; filled by the pass that needs it.
+ */
+#include "zf.h"

@@ -1,0 +1,158 @@
+/*
+ * zf.h - what the library's files share inside libzhfix (prefix zf_).
+ * Nothing here is exported; the public interface is zhfix.h.
+ */
+#ifndef ZF_H
+#define ZF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zhfix.h"
+
+/* ---- growable byte buffer (buf.c) ------------------------------------ */
+
+/* A byte buffer that always keeps one spare byte for a terminating NUL.
+ * Growth is capped by ZF_BUF_MAX so hostile input cannot exhaust memory. */
+#define ZF_BUF_MAX ((size_t)1 << 30)
+
+typedef struct zf_buf {
+    char *p;
+    size_t len, cap;
+} zf_buf;
+
+int zf_buf_reserve(zf_buf *b, size_t extra); /* ZHFIX_OK or ZHFIX_ENOMEM */
+int zf_buf_add(zf_buf *b, const void *p, size_t n);
+int zf_buf_addc(zf_buf *b, char c);
+void zf_buf_free(zf_buf *b);
+
+/* ---- UTF-8 (utf8.c) -------------------------------------------------- */
+
+/* Decode one code point at s[0..n).  Returns its length (1-4) and stores it
+ * in *cp; an invalid or truncated sequence returns 1 and *cp = -1. */
+int zf_utf8_next(const char *s, size_t n, int32_t *cp);
+/* Length of the valid UTF-8 prefix of s[0..n).  A sequence cut off by the
+ * end of the buffer is not counted. */
+size_t zf_utf8_valid_prefix(const char *s, size_t n);
+/* Encode cp into out (4 bytes room); returns the length. */
+int zf_utf8_put(int32_t cp, char *out);
+/* Offset of the code point that starts before s[i] (i > 0). */
+size_t zf_utf8_prev(const char *s, size_t i);
+
+/* Han ideograph (CJK Unified Ideographs and extensions, compatibility). */
+int zf_is_han(int32_t cp);
+/* CJK punctuation and full-width forms: U+3000-303F, U+FF00-FFEF, and the
+ * general punctuation marks Chinese text uses (U+2014 U+2018-201D U+2026). */
+int zf_is_cjk_punct(int32_t cp);
+/* Kana (Japanese) or Hangul (Korean). */
+int zf_is_kana(int32_t cp);
+int zf_is_hangul(int32_t cp);
+
+/* ---- edits and the rewriter (edits.c) ------------------------------- */
+
+/* A list of edits whose before/after text lives in a private pool; the
+ * pointers are fixed up by zf_edits_finish() once the pool stops moving. */
+typedef struct zf_edits {
+    zhfix_edit *v;
+    size_t n, cap;
+    zf_buf pool;
+} zf_edits;
+
+void zf_edits_clear(zf_edits *e);
+void zf_edits_free(zf_edits *e);
+int zf_edits_add(zf_edits *e, int kind, size_t in_start, size_t in_end,
+                 size_t out_start, size_t out_end, const char *before,
+                 size_t before_len, const char *after, size_t after_len);
+/* Point every before/after into the pool; call before handing edits out. */
+void zf_edits_finish(zf_edits *e);
+
+/*
+ * The rewriter: how a pass produces its output.  A pass walks its input and
+ * for each change calls zf_rw_replace(); everything between changes is
+ * copied verbatim, and every replacement is recorded as an edit with its
+ * spans in this pass's input and output.  Passes never add or remove a
+ * newline: line N of a pass's output is line N of its input.
+ */
+typedef struct zf_rw {
+    const char *in;
+    size_t len;
+    size_t pos;   /* input consumed so far */
+    zf_buf *out;
+    zf_edits *ed;
+    int err;      /* sticky: first error */
+} zf_rw;
+
+void zf_rw_init(zf_rw *rw, const char *in, size_t len, zf_buf *out, zf_edits *ed);
+/* Copy input up to `upto` unchanged. */
+void zf_rw_copy(zf_rw *rw, size_t upto);
+/* Replace input [start, end) (start >= pos) by rep, as an edit of `kind`. */
+void zf_rw_replace(zf_rw *rw, size_t start, size_t end, const char *rep,
+                   size_t rep_len, int kind);
+/* Record damage left alone over input [start, end) (UNRESOLVED kind). */
+void zf_rw_note(zf_rw *rw, size_t start, size_t end);
+/* Copy the rest of the input; returns the sticky error. */
+int zf_rw_finish(zf_rw *rw);
+
+/* ---- passes ---------------------------------------------------------- */
+
+/*
+ * What the passes learn about the whole document, carried from piece to
+ * piece of a stream.  A pass may read all of it and writes only its own
+ * counters.
+ */
+typedef struct zf_doc {
+    size_t pinyin_removed;   /* pass_pinyin: annotations removed so far */
+    size_t han_seen;         /* pass_script: Han characters seen */
+    size_t trad_only;        /* pass_script: characters only Traditional uses */
+    size_t simp_only;        /* pass_script: characters only Simplified uses */
+    int script_decided;      /* pass_script: auto policy fixed for the rest */
+    zhfix_script script_target; /* pass_script: the decision (HANS/HANT/KEEP) */
+} zf_doc;
+
+/* A pass reads rw->in and writes through rw; it does no I/O. */
+typedef int (*zf_pass_fn)(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
+
+int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
+int zf_pass_pinyin(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
+int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
+int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
+
+/* ---- pipeline (pipeline.c) ------------------------------------------- */
+
+/* Scratch space a stream keeps between pieces so passes do not allocate per
+ * piece. */
+typedef struct zf_pipeline {
+    zf_buf a, b;             /* ping-pong texts */
+    zf_edits stage;          /* one pass's edits */
+    zf_edits all;            /* composed edits of the piece */
+    zf_edits tmp;
+} zf_pipeline;
+
+void zf_pipeline_free(zf_pipeline *p);
+/* Run the enabled passes over in[0..len).  On success *out and *out_len is the
+ * final text (owned by p) and p->all holds the edits with spans relative to
+ * this piece (in_* in `in`, out_* in the output). */
+int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
+                    const char *in, size_t len, const char **out, size_t *out_len);
+
+/* ---- tables and scoring (charfreq.c) --------------------------------- */
+
+/* How common a character is in Chinese text: a cost in tenths of a bit
+ * (-log2 p * 10), small for common characters.  Characters not in the
+ * table get ZF_COST_UNSEEN. */
+#define ZF_COST_UNSEEN 250
+int zf_char_cost(int32_t cp);
+
+/* ---- decoding (decode.c) -------------------------------------------- */
+
+/* Non-zero when iconv knows the encoding name. */
+int zf_encoding_known(const char *name);
+
+/* ---- context --------------------------------------------------------- */
+
+struct zhfix_ctx {
+    zhfix_options opt;
+    char from[64];
+};
+
+#endif /* ZF_H */

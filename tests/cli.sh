@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$(dirname "$0")/setup.sh"
+done_testing

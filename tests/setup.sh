@@ -1,0 +1,32 @@
+# setup.sh - sourced by every shell test: strict mode, C locale, a private
+# temporary directory removed on exit, and TAP helpers.
+set -eu
+LC_ALL=C
+export LC_ALL
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${ZHFIX:=$top_builddir/src/zhfix}"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/zhfix-test.XXXXXX")
+trap 'chmod -R u+rwx "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
+tap_n=0
+tap_failed=0
+# ok NAME: report a passing case.  not_ok NAME WHY: a failing one.
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+not_ok() {
+    tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1))
+    echo "not ok $tap_n - $1"
+    shift
+    printf '%s\n' "$@" | sed 's/^/# /'
+}
+# todo NAME WHY PASSED: a known failure (TAP TODO): passes as XFAIL, and is
+# flagged XPASS once it starts passing, so the list cannot go stale.
+todo() {
+    tap_n=$((tap_n + 1))
+    if [ "$3" = 1 ]; then echo "ok $tap_n - $1 # TODO $2"; else echo "not ok $tap_n - $1 # TODO $2"; fi
+}
+# first_diff WANT GOT: where two files first differ, as line and byte offset.
+first_diff() {
+    cmp "$1" "$2" 2>&1 | head -n 1 || true
+    diff "$1" "$2" 2>/dev/null | head -n 4 || true
+}
+done_testing() { echo "1..$tap_n"; }
