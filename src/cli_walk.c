@@ -1,1 +1,100 @@
+/*
+ * cli_walk.c - -r: the regular files under a directory.
+ *
+ * Entries are visited in bytewise sorted order, so two runs over the same
+ * tree print the same thing.  A directory is read whole before any of its
+ * entries is processed, so files that -i creates there (its temporary file,
+ * a backup) are never visited.  Symbolic links are not followed (a link
+ * out of the tree, or a loop, cannot surprise anyone); FIFOs, sockets and
+ * devices are skipped: reading them could block or never end.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "cli.h"
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int worse(int a, int b)
+{
+    return a > b ? a : b; /* 3 (trouble) > 1 (found) > 0 */
+}
+
+int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli_error(dir, "%s", strerror(errno));
+        return CLI_EXIT_TROUBLE;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = CLI_EXIT_OK;
+    struct dirent *e;
+    for (;;) {
+        errno = 0;
+        if (!(e = readdir(d))) {
+            if (errno) {
+                cli_error(dir, "%s", strerror(errno));
+                rc = CLI_EXIT_TROUBLE;
+            }
+            break;
+        }
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **v = realloc(names, cap * sizeof *v);
+            if (!v)
+                goto nomem;
+            names = v;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            goto nomem;
+        n++;
+    }
+    closedir(d);
+    d = NULL;
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+
+    size_t dlen = strlen(dir);
+    int slash = dlen && dir[dlen - 1] == '/';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = dlen + !slash + strlen(names[i]) + 1;
+        char *path = malloc(len);
+        if (!path)
+            goto nomem;
+        strcpy(path, dir);
+        if (!slash)
+            strcat(path, "/");
+        strcat(path, names[i]);
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            cli_error(path, "%s", strerror(errno));
+            rc = CLI_EXIT_TROUBLE;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = worse(rc, cli_walk(path, fn, arg));
+        } else if (S_ISREG(st.st_mode)) {
+            rc = worse(rc, fn(arg, path));
+        }
+        free(path);
+    }
+    goto out;
+nomem:
+    cli_error(dir, "%s", strerror(ENOMEM));
+    rc = CLI_EXIT_TROUBLE;
+out:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
