@@ -1,1 +1,288 @@
+/*
+ * stream.c - one input's way through the library: raw bytes are held until
+ * the encoding is known (the first 64 KiB, or all of a smaller input),
+ * decoded to UTF-8, cut into pieces at line boundaries and run through the
+ * pipeline; each piece goes to the caller's sink with its edits.
+ *
+ * Memory is bounded by the window: a piece is cut at the last newline once
+ * at least PIECE_MIN bytes are waiting, and a line longer than ZF_WINDOW is
+ * cut at a character boundary (losing only context at that point).
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "zf.h"
+
+#define DETECT_MIN ((size_t)64 << 10)
+#define PIECE_MIN ((size_t)64 << 10)
+
+enum { S_DETECT, S_DECODE, S_ENDED, S_FAILED };
+
+struct zhfix_stream {
+    const zhfix_ctx *ctx;
+    zhfix_sink sink;
+    void *arg;
+    int state;
+    zf_buf raw;         /* bytes fed, not yet decoded */
+    size_t raw_off;     /* stream offset of raw.p[0] */
+    zf_buf text;        /* decoded, not yet repaired */
+    zf_decoder dec;
+    int dec_open;
+    zf_doc doc;
+    zf_pipeline pl;
+    size_t in_base, out_base, line_base;
+    size_t bytes_in, bytes_out;
+    int edited;
+};
+
+zhfix_stream *zhfix_stream_new(const zhfix_ctx *ctx, zhfix_sink sink, void *arg)
+{
+    if (!ctx || !sink)
+        return NULL;
+    zhfix_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->ctx = ctx;
+    s->sink = sink;
+    s->arg = arg;
+    s->state = S_DETECT;
+    s->line_base = 1;
+    return s;
+}
+
+void zhfix_stream_free(zhfix_stream *s)
+{
+    if (!s)
+        return;
+    zf_buf_free(&s->raw);
+    zf_buf_free(&s->text);
+    if (s->dec_open)
+        zf_decoder_close(&s->dec);
+    zf_pipeline_free(&s->pl);
+    free(s);
+}
+
+static int by_input(const void *a, const void *b)
+{
+    const zhfix_edit *x = a, *y = b;
+    if (x->in_start != y->in_start)
+        return x->in_start < y->in_start ? -1 : 1;
+    if (x->out_start != y->out_start)
+        return x->out_start < y->out_start ? -1 : 1;
+    return 0;
+}
+
+/* Repair text[0..cut) and hand it to the sink. */
+static int emit(zhfix_stream *s, size_t cut)
+{
+    const char *in = s->text.p, *out;
+    size_t out_len;
+    int rc = zf_pipeline_run(&s->pl, &s->ctx->opt, &s->doc, in, cut, &out, &out_len);
+    if (rc != ZHFIX_OK)
+        return rc;
+    zf_edits *ed = &s->pl.all;
+    qsort(ed->v, ed->n, sizeof *ed->v, by_input);
+    zf_edits_finish(ed);
+    /* lines and columns: one walk over the piece, edits in input order */
+    size_t line = s->line_base, col = 1, pos = 0;
+    for (size_t i = 0; i < ed->n; i++) {
+        zhfix_edit *e = &ed->v[i];
+        for (; pos < e->in_start && pos < cut; pos++) {
+            unsigned char c = (unsigned char)in[pos];
+            if (c == '\n') {
+                line++;
+                col = 1;
+            } else if ((c & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+        e->line = line;
+        e->col = col;
+        e->in_start += s->in_base;
+        e->in_end += s->in_base;
+        e->out_start += s->out_base;
+        e->out_end += s->out_base;
+        if (e->kind != ZHFIX_EDIT_UNRESOLVED)
+            s->edited = 1;
+    }
+    zhfix_chunk c = {
+        .input = in, .input_len = cut, .output = out, .output_len = out_len,
+        .edits = ed->v, .n_edits = ed->n,
+        .in_base = s->in_base, .out_base = s->out_base, .line_base = s->line_base,
+    };
+    if (s->sink(s->arg, &c) != 0)
+        return ZHFIX_ESINK;
+    for (size_t i = 0; i < cut; i++)
+        s->line_base += in[i] == '\n';
+    s->in_base += cut;
+    s->out_base += out_len;
+    s->bytes_out += out_len;
+    memmove(s->text.p, s->text.p + cut, s->text.len - cut);
+    s->text.len -= cut;
+    return ZHFIX_OK;
+}
+
+/* Where to cut a line longer than the window: after a sentence end or a
+ * space near the window's end if there is one, else at any character
+ * boundary. */
+static size_t long_line_cut(const char *t, size_t limit)
+{
+    size_t floor = limit > 4096 ? limit - 4096 : 0;
+    for (size_t i = limit; i > floor; i--) {
+        unsigned char c = (unsigned char)t[i - 1];
+        if (c == ' ' || c == '\t')
+            return i;
+        /* U+3002 IDEOGRAPHIC FULL STOP is E3 80 82 */
+        if (i >= 3 && c == 0x82 && (unsigned char)t[i - 2] == 0x80 && (unsigned char)t[i - 3] == 0xE3)
+            return i;
+    }
+    size_t i = limit;
+    while (i > 0 && ((unsigned char)t[i] & 0xC0) == 0x80)
+        i--;
+    return i ? i : limit;
+}
+
+static int process(zhfix_stream *s, int final)
+{
+    while (s->text.len > 0) {
+        size_t cut;
+        if (!final && s->text.len < PIECE_MIN)
+            break;
+        size_t limit = s->text.len < ZF_WINDOW ? s->text.len : ZF_WINDOW;
+        if (final && s->text.len <= ZF_WINDOW) {
+            cut = s->text.len;
+        } else {
+            const char *nl = NULL;
+            for (size_t i = limit; i > 0; i--)
+                if (s->text.p[i - 1] == '\n') {
+                    nl = s->text.p + i - 1;
+                    break;
+                }
+            if (nl)
+                cut = (size_t)(nl - s->text.p) + 1;
+            else if (s->text.len >= ZF_WINDOW)
+                cut = long_line_cut(s->text.p, ZF_WINDOW);
+            else
+                break; /* wait for the line's end */
+        }
+        int rc = emit(s, cut);
+        if (rc != ZHFIX_OK)
+            return rc;
+    }
+    return ZHFIX_OK;
+}
+
+static int decode_some(zhfix_stream *s, int final)
+{
+    if (s->state == S_DETECT) {
+        if (!final && s->raw.len < DETECT_MIN)
+            return ZHFIX_OK;
+        zf_detection det;
+        int rc = zf_detect(s->raw.p ? s->raw.p : "", s->raw.len, final, s->ctx->opt.from, &det);
+        if (rc != ZHFIX_OK)
+            return rc;
+        rc = zf_decoder_open(&s->dec, &det);
+        if (rc != ZHFIX_OK)
+            return rc;
+        s->dec_open = 1;
+        s->state = S_DECODE;
+        /* skip the byte order mark */
+        memmove(s->raw.p, s->raw.p + det.bom, s->raw.len - det.bom);
+        s->raw.len -= det.bom;
+        s->raw_off += det.bom;
+    }
+    size_t used = 0;
+    int rc = zf_decode(&s->dec, s->raw.p ? s->raw.p : "", s->raw.len, final, s->raw_off,
+                       &s->text, &used);
+    if (rc != ZHFIX_OK)
+        return rc;
+    memmove(s->raw.p, s->raw.p + used, s->raw.len - used);
+    s->raw.len -= used;
+    s->raw_off += used;
+    return process(s, final);
+}
+
+int zhfix_stream_feed(zhfix_stream *s, const void *buf, size_t len)
+{
+    if (!s || s->state == S_ENDED || s->state == S_FAILED)
+        return ZHFIX_ESTATE;
+    if (len && zf_buf_add(&s->raw, buf, len) != ZHFIX_OK) {
+        s->state = S_FAILED;
+        return ZHFIX_ENOMEM;
+    }
+    s->bytes_in += len;
+    int rc = decode_some(s, 0);
+    if (rc != ZHFIX_OK)
+        s->state = S_FAILED;
+    return rc;
+}
+
+int zhfix_stream_end(zhfix_stream *s)
+{
+    if (!s || s->state == S_ENDED || s->state == S_FAILED)
+        return ZHFIX_ESTATE;
+    int rc = decode_some(s, 1);
+    s->state = rc == ZHFIX_OK ? S_ENDED : S_FAILED;
+    return rc;
+}
+
+const char *zhfix_stream_encoding(const zhfix_stream *s)
+{
+    if (!s || !s->dec_open)
+        return "unknown";
+    return s->dec.mixed ? "mixed" : s->dec.det.label;
+}
+
+int zhfix_stream_changed(const zhfix_stream *s)
+{
+    return s && (s->edited || (s->dec_open && !s->dec.identity));
+}
+
+size_t zhfix_stream_bad_bytes(const zhfix_stream *s, size_t *first_offset)
+{
+    if (!s || !s->dec_open)
+        return 0;
+    if (first_offset)
+        *first_offset = s->dec.bad_first;
+    return s->dec.bad;
+}
+
+size_t zhfix_stream_bytes_in(const zhfix_stream *s)
+{
+    return s ? s->bytes_in : 0;
+}
+
+size_t zhfix_stream_bytes_out(const zhfix_stream *s)
+{
+    return s ? s->bytes_out : 0;
+}
+
+static int to_buf(void *arg, const zhfix_chunk *c)
+{
+    return zf_buf_add(arg, c->output, c->output_len) == ZHFIX_OK ? 0 : -1;
+}
+
+int zhfix_repair(const zhfix_ctx *ctx, const void *in, size_t len, char **out, size_t *out_len)
+{
+    if (!ctx || (!in && len) || !out)
+        return ZHFIX_EINVAL;
+    zf_buf b = {0};
+    zhfix_stream *s = zhfix_stream_new(ctx, to_buf, &b);
+    if (!s)
+        return ZHFIX_ENOMEM;
+    int rc = zhfix_stream_feed(s, in ? in : "", len);
+    if (rc == ZHFIX_OK)
+        rc = zhfix_stream_end(s);
+    zhfix_stream_free(s);
+    if (rc == ZHFIX_OK && zf_buf_reserve(&b, 0) != ZHFIX_OK)
+        rc = ZHFIX_ENOMEM;
+    if (rc != ZHFIX_OK) {
+        zf_buf_free(&b);
+        return rc;
+    }
+    b.p[b.len] = '\0';
+    *out = b.p;
+    if (out_len)
+        *out_len = b.len;
+    return ZHFIX_OK;
+}

@@ -143,10 +143,65 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
 #define ZF_COST_UNSEEN 250
 int zf_char_cost(int32_t cp);
 
+/* How plausible decoded text is as Chinese (or any real) text: the sum of
+ * per-character costs (zf_char_cost for Han; fixed costs by class for the
+ * rest; controls, private use and U+FFFD cost most).  *nchars receives the
+ * number of characters.  Lower is more plausible. */
+long zf_text_cost(const char *utf8, size_t len, size_t *nchars);
+
+/* ---- detection (detect.c) -------------------------------------------- */
+
+typedef enum zf_enc_kind {
+    ZF_ENC_UTF8,   /* UTF-8: validated, passed through without copying */
+    ZF_ENC_LEGACY, /* an ASCII-compatible multibyte encoding, decoded by line */
+    ZF_ENC_WIDE    /* UTF-16/32 or a stateful encoding, decoded as one stream */
+} zf_enc_kind;
+
+typedef struct zf_detection {
+    zf_enc_kind kind;
+    char name[32];   /* the iconv name used to decode */
+    char label[32];  /* the name reported to the user */
+    size_t bom;      /* bytes of byte order mark to skip */
+    int strict;      /* forced by the caller: no per-line fallbacks */
+} zf_detection;
+
+/* Choose the encoding of a stream from its first n bytes (final: that is
+ * all there is).  forced, if not NULL, is the caller's choice.  Returns
+ * ZHFIX_OK or ZHFIX_EBINARY. */
+int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detection *det);
+
 /* ---- decoding (decode.c) -------------------------------------------- */
 
 /* Non-zero when iconv knows the encoding name. */
 int zf_encoding_known(const char *name);
+
+/* Decode strictly: all of in[0..len) must convert, except that a sequence
+ * cut off by the end is ignored when `partial`.  Appends to out; returns
+ * the number of invalid sequences met (0 = clean) or -1 when the encoding
+ * cannot be opened. */
+long zf_decode_strict(const char *enc, const char *in, size_t len, int partial, zf_buf *out);
+
+/* Decoder state for one stream. */
+typedef struct zf_decoder {
+    zf_detection det;
+    void *cd;            /* iconv_t for det.name */
+    void *alt[2];        /* iconv_t for per-line fallbacks (GB18030, BIG5) */
+    int mixed;           /* a line was decoded otherwise than the document */
+    int identity;        /* the decoded text equals the raw bytes so far */
+    size_t bad;          /* undecodable bytes replaced by U+FFFD */
+    size_t bad_first;    /* stream offset of the first */
+} zf_decoder;
+
+int zf_decoder_open(zf_decoder *d, const zf_detection *det);
+void zf_decoder_close(zf_decoder *d);
+/* Decode raw[0..len) (stream offset raw_off) appending UTF-8 to out.  Stops
+ * where more input is needed to decide (an incomplete line or sequence),
+ * unless final; *used receives the bytes consumed. */
+int zf_decode(zf_decoder *d, const char *raw, size_t len, int final, size_t raw_off,
+              zf_buf *out, size_t *used);
+
+/* Longest line the decoder and the stream wait for before they cut it. */
+#define ZF_WINDOW ((size_t)1 << 20)
 
 /* ---- context --------------------------------------------------------- */
 
