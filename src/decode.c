@@ -27,6 +27,10 @@
 
 static const char *const fallbacks[2] = {"GB18030", "CP950"};
 
+/* Average cost per character above which a fallback reading of a line is
+ * not believed (common Chinese text averages about 100; see charfreq.c). */
+#define MAX_FALLBACK_COST 140.0
+
 int zf_encoding_known(const char *name)
 {
     iconv_t cd = iconv_open("UTF-8", name);
@@ -252,6 +256,10 @@ static int decode_line(zf_decoder *d, const char *in, size_t len, size_t off, zf
         if (!try_line(cands[i], in, len, &scratch, &cost, &n))
             continue;
         /* the lower total cost wins (see detect.c); ties keep the earlier */
+        /* a fallback must read as real text on its own: broken UTF-8 read
+         * as GB18030 is clean but made of rare characters */
+        if (i > 0 && (double)cost > MAX_FALLBACK_COST * (double)(n ? n : 1))
+            continue;
         if (best < 0 || cost < best_cost) {
             best = i + 1;
             best_cost = cost;

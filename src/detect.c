@@ -152,7 +152,7 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             }
             i = e;
         }
-        if (utf8_lines * 2 > lines) {
+        if (utf8_lines * 2 >= lines) {
             zf_buf_free(&rest);
             set(det, ZF_ENC_UTF8, "UTF-8", "UTF-8");
             return ZHFIX_OK;
@@ -199,8 +199,27 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
     }
     zf_buf_free(&scratch);
     zf_buf_free(&rest);
-    if (!best_name || best_avg > MAX_TEXT_COST)
-        return ZHFIX_EBINARY;
+    if (!best_name || best_avg > MAX_TEXT_COST) {
+        /* No reading is clean and plausible.  Text that is UTF-8 but for a
+         * few broken bytes is still UTF-8 (they become U+FFFD and are
+         * reported); anything else is not text. */
+        size_t high = 0, invalid = 0;
+        for (size_t i = 0; i < n && !has_nul;) {
+            size_t v = zf_utf8_valid_prefix(s + i, n - i);
+            for (size_t k = i; k < i + v; k++)
+                high += (unsigned char)s[k] >= 0x80;
+            i += v;
+            if (i < n) {
+                high++;
+                invalid++;
+                i++;
+            }
+        }
+        if (has_nul || invalid * 4 > high)
+            return ZHFIX_EBINARY;
+        set(det, ZF_ENC_UTF8, "UTF-8", "UTF-8");
+        return ZHFIX_OK;
+    }
     if (best_name == uname) {
         char name[32], label[32];
         snprintf(name, sizeof name, "%s", uname);

@@ -27,10 +27,6 @@
 
 #include "zf.h"
 
-/* TODO-move-to-zf.h: exported by readings.c. */
-int zf_pinyin_syllable(const char *s, size_t len);
-int zf_readings_has(int32_t cp, int syl);
-
 /* Longest "(...)" content looked at: one syllable in any spelling
  * zf_pinyin_syllable() accepts is at most 16 bytes. */
 #define ANNOT_MAX 16

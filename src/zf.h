@@ -143,6 +143,15 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
 #define ZF_COST_UNSEEN 250
 int zf_char_cost(int32_t cp);
 
+/* ---- readings (readings.c, tables/readings.h from Unihan) ------------- */
+
+/* Id (>= 0) of s[0..len) read as one lowercase pinyin syllable (tone marks,
+ * numeric tone 1-5, ü/v/u:, no tone = neutral), or -1. */
+int zf_pinyin_syllable(const char *s, size_t len);
+/* Non-zero when syllable id syl is a reading of cp or of a Simplified
+ * character cp stands for (BMP only). */
+int zf_readings_has(int32_t cp, int syl);
+
 /* How plausible decoded text is as Chinese (or any real) text: the sum of
  * per-character costs (zf_char_cost for Han; fixed costs by class for the
  * rest; controls, private use and U+FFFD cost most).  *nchars receives the

@@ -4,7 +4,9 @@
 #   NAME.want.txt   expected output with default options
 #   NAME.keep.txt   expected output with --script=keep
 #   NAME.args       extra options, one line (optional)
-# A fixture with neither expectation file is an input used elsewhere.
+# Every file under fixtures/clean/ is text that must come out byte for byte
+# as it went in (the no-harm corpus); it needs no expectation file.
+# A fixture with no expectation is an input used elsewhere.
 # Inputs that are not UTF-8 are named NAME.ENC.bin (see fixtures/README.md).
 . "$(dirname "$0")/setup.sh"
 cd "$top_srcdir"
@@ -41,6 +43,10 @@ for in in $(find fixtures -type f \( -name '*.txt' -o -name '*.bin' \) | LC_ALL=
     args=""
     [ -f "$stem.args" ] && args=$(cat "$stem.args")
     rel=${base#fixtures/}
+    case "$in" in fixtures/clean/*)
+        check "$rel (unchanged)" "$in" "$in"
+        continue ;;
+    esac
     # shellcheck disable=SC2086
     [ -f "$stem.want.txt" ] && check "$rel" "$in" "$stem.want.txt" $args
     # shellcheck disable=SC2086

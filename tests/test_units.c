@@ -59,10 +59,97 @@ static void test_rewriter(void)
     zf_edits_free(&ed);
 }
 
+/* ---- the stream and decoder, with every pass off ---------------------- */
+
+static int collect(void *arg, const zhfix_chunk *c)
+{
+    return zf_buf_add(arg, c->output, c->output_len) == ZHFIX_OK ? 0 : -1;
+}
+
+/* Feed `in` in pieces of `step` bytes (0: all at once); returns the output. */
+static zf_buf run_stream(const zhfix_ctx *ctx, const char *in, size_t len, size_t step,
+                         int *rc, size_t *bad, size_t *bad_at)
+{
+    zf_buf out = {0};
+    zhfix_stream *s = zhfix_stream_new(ctx, collect, &out);
+    *rc = ZHFIX_OK;
+    for (size_t i = 0; i < len && *rc == ZHFIX_OK;) {
+        size_t n = step && step < len - i ? step : len - i;
+        *rc = zhfix_stream_feed(s, in + i, n);
+        i += n;
+    }
+    if (*rc == ZHFIX_OK)
+        *rc = zhfix_stream_end(s);
+    *bad = zhfix_stream_bad_bytes(s, bad_at);
+    zhfix_stream_free(s);
+    zf_buf_add(&out, "", 0);
+    return out;
+}
+
+static void test_chunk_boundaries(void)
+{
+    zhfix_options opt;
+    zhfix_options_init(&opt);
+    opt.passes = 0;
+    zhfix_ctx *ctx = zhfix_ctx_new(&opt, NULL);
+    /* "中文，测试。\n混合" in UTF-8, GB18030 and UTF-16LE with BOM: every
+     * split point, including inside a multibyte sequence, gives the same
+     * text */
+    static const char utf8[] = "\xe4\xb8\xad\xe6\x96\x87\xef\xbc\x8c\xe6\xb5\x8b"
+                               "\xe8\xaf\x95\xe3\x80\x82\n\xe6\xb7\xb7\xe5\x90\x88";
+    static const char gb[] = "\xd6\xd0\xce\xc4\xa3\xac\xb2\xe2\xca\xd4\xa1\xa3\n\xbb\xec\xba\xcf";
+    static const char u16[] = "\xff\xfe\x2d\x4e\x87\x65\x0c\xff\x4b\x6d\xd5\x8b\x02\x30"
+                              "\x0a\x00\xf7\x6d\x08\x54";
+    const struct { const char *id, *in; size_t len; } cases[] = {
+        {"chunk-utf8", utf8, sizeof utf8 - 1},
+        {"chunk-gb18030", gb, sizeof gb - 1},
+        {"chunk-utf16le", u16, sizeof u16 - 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t step = 0; step <= 5; step++) {
+            int rc;
+            size_t bad, at;
+            zf_buf out = run_stream(ctx, cases[c].in, cases[c].len, step, &rc, &bad, &at);
+            char id[64];
+            snprintf(id, sizeof id, "%s-step%zu", cases[c].id, step);
+            CHECK(id, rc == ZHFIX_OK && bad == 0 && out.len == sizeof utf8 - 1 &&
+                          memcmp(out.p, utf8, out.len) == 0);
+            zf_buf_free(&out);
+        }
+    }
+    /* invalid vs truncated: a stray 0xFF in UTF-8 is one U+FFFD, reported at
+     * its offset; a sequence cut off by the end of input is undecodable too,
+     * but only at the end, not at a chunk boundary */
+    {
+        int rc;
+        size_t bad, at;
+        /* 中文中文 0xFF \n 中文 and the first two bytes of 中 */
+        static const char in[] = "\xe4\xb8\xad\xe6\x96\x87\xe4\xb8\xad\xe6\x96\x87\xff\n"
+                                 "\xe4\xb8\xad\xe6\x96\x87\xe4\xb8";
+        static const char want[] = "\xe4\xb8\xad\xe6\x96\x87\xe4\xb8\xad\xe6\x96\x87"
+                                   "\xef\xbf\xbd\n\xe4\xb8\xad\xe6\x96\x87\xef\xbf\xbd\xef\xbf\xbd";
+        zf_buf out = run_stream(ctx, in, sizeof in - 1, 1, &rc, &bad, &at);
+        CHECK("bad-1", rc == ZHFIX_OK && bad == 3 && at == 12);
+        CHECK("bad-2", out.len == sizeof want - 1 && memcmp(out.p, want, out.len) == 0);
+        zf_buf_free(&out);
+    }
+    /* NUL bytes that are not UTF-16/32 text: binary, refused */
+    {
+        int rc;
+        size_t bad, at;
+        zf_buf out = run_stream(ctx, "\x7f" "ELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00",
+                                20, 0, &rc, &bad, &at);
+        CHECK("binary-1", rc == ZHFIX_EBINARY && out.len == 0);
+        zf_buf_free(&out);
+    }
+    zhfix_ctx_free(ctx);
+}
+
 int main(void)
 {
     test_utf8();
     test_rewriter();
+    test_chunk_boundaries();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
