@@ -140,12 +140,14 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
         zf_edits_clear(&p->stage);
         zf_rw_init(&rw, cur, cur_len, next, &p->stage);
         int rc = passes[i].fn(opt, doc, &rw);
-        if (rc == ZHFIX_OK)
-            rc = zf_rw_finish(&rw);
+        if (rc == ZHFIX_OK && rw.err)
+            rc = rw.err;
         if (rc != ZHFIX_OK)
             return rc;
-        if (p->stage.n == 0 && next->len == cur_len)
-            continue; /* nothing changed: keep reading the same text */
+        if (p->stage.n == 0 && rw.pos == 0)
+            continue; /* nothing changed: skip the copy, read the same text */
+        if ((rc = zf_rw_finish(&rw)) != ZHFIX_OK)
+            return rc;
         if (compose(p) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
         cur = next->p;
