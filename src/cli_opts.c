@@ -173,6 +173,7 @@ int cli_parse(int argc, char **argv, struct cli *c, int *first)
     zhfix_options_init(&c->zo);
     unsigned only = ZHFIX_PASS_ALL, skip = 0;
     int ch;
+    argv[0] = (char *)"zhfix"; /* getopt_long's messages name argv[0] */
     while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
         switch (ch) {
         case 'i':
