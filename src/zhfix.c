@@ -164,6 +164,15 @@ static int process(struct run *r, const char *name, const char *path, int walked
     res.status = "error";
 
     int fd = 0;
+    struct stat st;
+    if (path && c->in_place && stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+        !(S_ISDIR(st.st_mode) && c->recursive)) {
+        /* before open: opening a FIFO would wait for a writer */
+        res.error = S_ISDIR(st.st_mode) ? strerror(EISDIR)
+                                        : "not a regular file; -i edits regular files only";
+        cli_error(name, "%s", res.error);
+        goto report;
+    }
     if (path) {
         /* O_NOFOLLOW: a walked entry that turned into a symlink since it
          * was listed is still not followed */
@@ -174,7 +183,6 @@ static int process(struct run *r, const char *name, const char *path, int walked
             goto report;
         }
     }
-    struct stat st;
     if (fstat(fd, &st) != 0) {
         res.error = strerror(errno);
         cli_error(name, "%s", res.error);
@@ -255,7 +263,13 @@ static int process(struct run *r, const char *name, const char *path, int walked
     }
 
     int rc = CLI_EXIT_TROUBLE;
-    res.encoding = s ? zhfix_stream_encoding(s) : NULL;
+    /* copied: the name belongs to the stream, freed before the report */
+    char enc[64];
+    const char *e = s ? zhfix_stream_encoding(s) : NULL;
+    if (e) {
+        snprintf(enc, sizeof enc, "%s", e);
+        res.encoding = enc;
+    }
     res.bytes_out = j.bytes_out;
     memcpy(res.edits, j.edits, sizeof res.edits);
     if (read_err) {
