@@ -43,10 +43,10 @@
  * Parentheses convert as a pair.  `(` and `)` are matched on the line with a
  * stack (those inside a URL are not counted).  A pair converts when one of
  * its four neighbours (outside and inside of each parenthesis, adjacent, an
- * adjacent mark run skipped on the outside) is C - `赵丽娜(左一)和`,
+ * adjacent mark run skipped) is C - `赵丽娜(左一)和`,
  * `“2+6”(白天2小时、夜间6小时)`, `(特约记者 余少林)` - unless it is
- * code-like: `(` directly after an ASCII graphic character with no C inside
- * (`f(x)`, `printf()`, `](http://...)`).  `中国 (China) 是` has no adjacent
+ * code-like: `(` directly after an ASCII letter, digit, `_` or `]` with no C
+ * inside (`f(x)`, `printf()`, `](http://...)`; but `；(2)第二条` converts).  `中国 (China) 是` has no adjacent
  * C and stays.  An unmatched parenthesis stays ASCII: on a flattened line it
  * is more often a pinyin tail of the GBK shift (`cè)`), a list marker `1)`,
  * an emoticon or half of a pair split across lines than a lone `（`, and a
@@ -225,7 +225,7 @@ typedef struct line {
     const char *s;
     size_t ls, le; /* [ls, le): the line without its terminator */
     scratch *sc;
-    size_t pi;     /* next paren of sc->p in phase 2 */
+    size_t last_mark; /* last mark of the last run converted, or SIZE_MAX */
 } line;
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
@@ -273,9 +273,12 @@ static const paren *paren_at(const line *ln, size_t pos)
     return lo < ln->sc->np && ln->sc->p[lo].pos == pos ? &ln->sc->p[lo] : NULL;
 }
 
-/* C, counting the parentheses this pass converts. */
+/* C, counting the parentheses and marks this pass converts (marks before
+ * pos are decided already). */
 static int c_at(const line *ln, int32_t c, size_t pos)
 {
+    if (c >= 0 && c < 0x80 && is_mark((unsigned char)c))
+        return pos == ln->last_mark;
     if (c == '(' || c == ')') {
         const paren *p = paren_at(ln, pos);
         return p && p->conv;
@@ -412,24 +415,49 @@ static int scan_line(line *ln)
     return 1;
 }
 
-/* Outside neighbour of a parenthesis at pos, skipping an adjacent run of
- * ASCII marks (`中文,(abc)` still has 文 beside its `(`). */
-static int outside_c(const line *ln, size_t pos, int after)
+/* Is the neighbour of the parenthesis at pos C?  after: look right, else
+ * left.  An adjacent run of ASCII marks is skipped, since the marks are
+ * decided after the parentheses (`中文,(abc)` still has 文 beside its `(`,
+ * `(真的吗?)` still ends on 吗); a neighbouring parenthesis counts as C once
+ * it is converted. */
+static int beside_c(const line *ln, size_t pos, int after)
 {
-    size_t l;
+    size_t j, l;
     int32_t c;
     if (after) {
-        size_t j = pos + 1;
+        j = pos + 1;
         while (j < ln->le && is_mark((unsigned char)ln->s[j]))
             j++;
         c = cp_at(ln, j, &l);
     } else {
-        size_t j = pos;
+        j = pos;
         while (j > ln->ls && is_mark((unsigned char)ln->s[j - 1]))
             j--;
-        c = cp_before(ln, j, &l);
+        c = cp_before(ln, j, &j);
     }
-    return is_c(c);
+    return c_at(ln, c, j);
+}
+
+/* Decide the pair opened by sc->p[i]; returns 1 when it newly converts. */
+static int decide_pair(line *ln, size_t i)
+{
+    paren *o = &ln->sc->p[i];
+    if (o->conv || ln->s[o->pos] != '(' || o->match == SIZE_MAX)
+        return 0;
+    paren *cl = &ln->sc->p[o->match];
+    size_t l;
+    int32_t before = cp_before(ln, o->pos, &l);
+    int inner_c = cl->cbefore > o->cbefore;
+    int ident = (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+                is_digit(before) || before == '_' || before == ']';
+    if (ident && !inner_c)
+        return 0; /* code-like: f(x), printf(), ](url) */
+    if (beside_c(ln, o->pos, 0) || beside_c(ln, o->pos, 1) || beside_c(ln, cl->pos, 0) ||
+        beside_c(ln, cl->pos, 1)) {
+        o->conv = cl->conv = 1;
+        return 1;
+    }
+    return 0;
 }
 
 static int match_parens(line *ln)
@@ -448,22 +476,13 @@ static int match_parens(line *ln)
             sc->p[i].match = o;
         }
     }
-    for (size_t i = 0; i < sc->np; i++) {
-        paren *o = &sc->p[i];
-        if (ln->s[o->pos] != '(' || o->match == SIZE_MAX)
-            continue;
-        paren *cl = &sc->p[o->match];
-        size_t l;
-        int32_t before = cp_before(ln, o->pos, &l);
-        int inner_c = cl->cbefore > o->cbefore;
-        if (before >= 0x21 && before <= 0x7E && !inner_c)
-            continue; /* code-like: f(x), printf(), ](url) */
-        int32_t in_open = cp_at(ln, o->pos + 1, &l);
-        int32_t in_close = cp_before(ln, cl->pos, &l);
-        if (outside_c(ln, o->pos, 0) || is_c(in_open) || is_c(in_close) ||
-            outside_c(ln, cl->pos, 1))
-            o->conv = cl->conv = 1;
-    }
+    /* A converted pair makes its neighbours C: sweep forward (outer to
+     * inner, left to right), then backward (inner to outer), so that
+     * `中((a))` and `((a)中)` convert whole in one run. */
+    for (size_t i = 0; i < sc->np; i++)
+        decide_pair(ln, i);
+    for (size_t i = sc->np; i-- > 0;)
+        decide_pair(ln, i);
     return ZHFIX_OK;
 }
 
@@ -511,7 +530,8 @@ static int run_touches(const line *ln, size_t a, size_t b)
                 j += l;
                 n++;
             }
-            if (cp_at(ln, j, &l) == ')')
+            int32_t close = cp_at(ln, j, &l);
+            if (close == ')' || close == 0xFF09)
                 return 0; /* ?qǐng) - the mojibake pass's evidence */
         }
     }
@@ -535,6 +555,7 @@ static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
 {
     if (!run_touches(ln, a, b))
         return;
+    ln->last_mark = b - 1;
     size_t l;
     int32_t after = cp_at(ln, b, &l);
     for (size_t i = a; i < b; i++) {
@@ -558,7 +579,7 @@ static int do_line(line *ln, zf_rw *rw)
     if (rc != ZHFIX_OK)
         return rc;
     size_t k = 0;
-    ln->pi = 0;
+    ln->last_mark = SIZE_MAX;
     for (size_t i = find_trigger(ln->s, ln->ls, ln->le); i < ln->le;
          i = find_trigger(ln->s, i, ln->le)) {
         unsigned char b = (unsigned char)ln->s[i];
@@ -607,7 +628,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         if (le > pos && s[le - 1] == '\r')
             le--; /* CRLF */
         if (has_non_ascii(s, pos, le)) {
-            line ln = {s, pos, le, &sc, 0};
+            line ln = {s, pos, le, &sc, SIZE_MAX};
             rc = do_line(&ln, rw);
         }
         pos = next;
