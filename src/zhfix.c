@@ -198,6 +198,15 @@ static int process(struct run *r, const char *name, const char *path, int walked
         goto close;
     }
 
+    struct stat ost;
+    if (c->text && S_ISREG(st.st_mode) && fstat(STDOUT_FILENO, &ost) == 0 &&
+        ost.st_dev == st.st_dev && ost.st_ino == st.st_ino && st.st_size > 0) {
+        /* zhfix f >> f would read its own output, as cat(1) warns */
+        res.error = "input file is output file";
+        cli_error(name, "%s", res.error);
+        goto close;
+    }
+
     char *target = NULL;
     if (c->in_place) {
         if (!S_ISREG(st.st_mode)) {
