@@ -150,7 +150,8 @@ void cli_inplace_signals(void);
 
 /* Called for each regular file under a directory, in sorted order. */
 typedef int (*cli_walk_fn)(void *arg, const char *path);
-/* Walk dir: entries sorted bytewise, symbolic links and special files
+/* Walk dir ("" for the current directory, its files named without a
+ * leading "./"): entries sorted bytewise, symbolic links and special files
  * skipped, never followed.  Returns the worst status of fn and of the walk
  * itself (an unreadable directory is CLI_EXIT_TROUBLE). */
 int cli_walk(const char *dir, cli_walk_fn fn, void *arg);

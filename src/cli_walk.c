@@ -28,9 +28,11 @@ static int worse(int a, int b)
 
 int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
 {
-    DIR *d = opendir(dir);
+    /* "" is the current directory, its entries named without "./" */
+    const char *shown = *dir ? dir : ".";
+    DIR *d = opendir(shown);
     if (!d) {
-        cli_error(dir, "%s", strerror(errno));
+        cli_error(shown, "%s", strerror(errno));
         return CLI_EXIT_TROUBLE;
     }
     char **names = NULL;
@@ -41,7 +43,7 @@ int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
         errno = 0;
         if (!(e = readdir(d))) {
             if (errno) {
-                cli_error(dir, "%s", strerror(errno));
+                cli_error(shown, "%s", strerror(errno));
                 rc = CLI_EXIT_TROUBLE;
             }
             break;
@@ -65,7 +67,7 @@ int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
         qsort(names, n, sizeof *names, by_name);
 
     size_t dlen = strlen(dir);
-    int slash = dlen && dir[dlen - 1] == '/';
+    int slash = !dlen || dir[dlen - 1] == '/';
     for (size_t i = 0; i < n; i++) {
         size_t len = dlen + !slash + strlen(names[i]) + 1;
         char *path = malloc(len);
@@ -88,7 +90,7 @@ int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
     }
     goto out;
 nomem:
-    cli_error(dir, "%s", strerror(ENOMEM));
+    cli_error(shown, "%s", strerror(ENOMEM));
     rc = CLI_EXIT_TROUBLE;
 out:
     if (d)

@@ -428,7 +428,7 @@ int main(int argc, char **argv)
     rc = CLI_EXIT_OK;
     if (first == argc) {
         /* like grep -r: with no operand, -r means the current directory */
-        rc = c.recursive ? process(&r, ".", ".", 0) : process(&r, "-", NULL, 0);
+        rc = c.recursive ? cli_walk("", walk_one, &r) : process(&r, "-", NULL, 0);
     }
     for (int i = first; i < argc && !r.fatal; i++) {
         int one = strcmp(argv[i], "-") == 0 ? process(&r, "-", NULL, 0)

@@ -433,8 +433,10 @@ run -r -i "$R"
 t "-r -i edits what needs it, leaves clean and binary files alone" \
     '[ $rc = 0 ] && same "$R/b/c/2.txt" "$D/clean.txt" && [ "$(state "$R/a/1.txt")" = "$keep1" ] && [ "$(state "$R/b/0.txt")" = "$keep0" ] && [ "$(state "$R/b/bin.dat")" = "$keepbin" ]'
 t "-r -i does not follow a symbolic link" '[ -L "$R/b/c/link.txt" ] && same "$TMP/outside.txt" "$D/gb.txt"'
+cp "$D/gb.txt" "$R/b/c/3.txt"
 (cd "$R" && "$ZHFIX" -r --check > "$TMP/out" 2> "$TMP/err") && rc=0 || rc=$?
-t "-r with no FILE walks the current directory" '[ $rc = 0 ] && [ ! -s "$TMP/out" ]'
+t "-r with no FILE walks the current directory, names without ./" \
+    '[ $rc = 1 ] && [ "$(cat "$TMP/out")" = b/c/3.txt ] && [ "$(cat "$TMP/err")" = "zhfix: b/bin.dat: binary file, skipped" ]'
 run "$R/b/bin.dat" -r
 t "-r: a binary file named on the command line is still an error" '[ $rc = 3 ]'
 
