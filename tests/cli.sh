@@ -376,12 +376,13 @@ N=$TMP/nobody
 mkdir -p "$N/ro" "$N/rw"
 chmod 755 "$TMP" "$N"
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+cp "$D/gb.txt" "$N/ro/a.txt"
+cp "$D/gb.txt" "$N/rw/b.txt"
+cp "$D/gb.txt" "$N/rw/secret.txt"
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
-    as_nobody "$ZHFIX" --version > /dev/null 2>&1; then
-    cp "$D/gb.txt" "$N/ro/a.txt"
-    cp "$D/gb.txt" "$N/rw/b.txt"
-    cp "$D/gb.txt" "$N/rw/secret.txt"
-    chown -R 65534:65534 "$N"
+    chown -R 65534:65534 "$N" 2> /dev/null &&
+    as_nobody "$ZHFIX" --version > /dev/null 2>&1 &&
+    ! as_nobody sh -c ": > '$N/../nobody-probe'" 2> /dev/null; then
     chmod 555 "$N/ro"
     chmod 000 "$N/rw/secret.txt"
     before=$(state "$N/ro/a.txt")
