@@ -217,7 +217,8 @@ static int process(struct run *r, const char *name, const char *path, int walked
         /* a symlink named on the command line: edit the file it points at
          * and keep the link */
         struct stat lst;
-        if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && !(target = realpath(path, NULL))) {
+        if (path && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) &&
+            !(target = realpath(path, NULL))) {
             res.error = strerror(errno);
             cli_error(name, "%s", res.error);
             goto close;
