@@ -33,8 +33,11 @@ void zf_pipeline_free(zf_pipeline *p)
 }
 
 /* Map offset x of a text through edits (sorted, non-overlapping on the side
- * `from`) to the other side.  An offset inside an edit maps to the edit's
- * start or end on the other side, by `at_end`.  Offsets are visited in
+ * mapped from) to the other side.  An offset inside an edit maps to the
+ * edit's start or end on the other side, by `at_end`.  At an edit that is
+ * empty on this side (text another pass deleted or will insert), a start
+ * maps past it and an end before it: what begins there came after the
+ * deleted text, what ends there came before it.  Offsets are visited in
  * increasing order, so the walk resumes at *k. */
 static size_t map_offset(const zhfix_edit *v, size_t n, size_t *k, size_t x,
                          int forward, int at_end)
@@ -45,7 +48,7 @@ static size_t map_offset(const zhfix_edit *v, size_t n, size_t *k, size_t x,
             break;
         size_t s = forward ? v[i].in_start : v[i].out_start;
         size_t e = forward ? v[i].in_end : v[i].out_end;
-        if (e < x || (e == x && s < x) || (e == x && s == x && at_end)) {
+        if (e < x || (e == x && s < x) || (e == x && s == x && !at_end)) {
             i++;
             continue;
         }
@@ -88,7 +91,7 @@ static int by_output(const void *a, const void *b)
 
 /* Fold one pass's edits (stage: text_k -> text_k+1) into the composed list
  * (all: input -> text_k), giving input -> text_k+1. */
-static int compose(zf_pipeline *p)
+static int compose(zf_pipeline *p, const char *in, const char *out)
 {
     zf_edits *all = &p->all, *st = &p->stage, *tmp = &p->tmp;
     size_t k;
@@ -117,11 +120,40 @@ static int compose(zf_pipeline *p)
                          st->pool.p + (uintptr_t)e.after, e.after_len) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
     }
-    zf_edits swap = *all;
-    *all = *tmp;
-    *tmp = swap;
-    /* keep all sorted by output position for the next backward walk */
-    qsort(all->v, all->n, sizeof *all->v, by_output);
+    /* sorted by output position, for the merge and the next backward walk */
+    if (tmp->n)
+        qsort(tmp->v, tmp->n, sizeof *tmp->v, by_output);
+    /*
+     * A pass may change text an earlier pass wrote (the mojibake pass
+     * restores "報(bào)", the pinyin pass then removes "(bào)").  Such edits
+     * overlap; they become one, whose before is the input's text and whose
+     * after is the output's, so every edit reads against the real input.
+     * It keeps the earlier pass's kind: that is where the damage began.
+     */
+    zf_edits_clear(all);
+    for (size_t i = 0; i < tmp->n;) {
+        zhfix_edit m = tmp->v[i];
+        size_t j = i + 1;
+        int merged = 0;
+        while (j < tmp->n && (tmp->v[j].out_start < m.out_end || tmp->v[j].in_start < m.in_end)) {
+            const zhfix_edit *e = &tmp->v[j];
+            m.in_start = e->in_start < m.in_start ? e->in_start : m.in_start;
+            m.in_end = e->in_end > m.in_end ? e->in_end : m.in_end;
+            m.out_end = e->out_end > m.out_end ? e->out_end : m.out_end;
+            if (e->kind != ZHFIX_EDIT_UNRESOLVED && m.kind == ZHFIX_EDIT_UNRESOLVED)
+                m.kind = e->kind;
+            merged = 1;
+            j++;
+        }
+        const char *b = merged ? in + m.in_start : tmp->pool.p + (uintptr_t)m.before;
+        const char *a = merged ? out + m.out_start : tmp->pool.p + (uintptr_t)m.after;
+        size_t bl = merged ? m.in_end - m.in_start : m.before_len;
+        size_t al = merged ? m.out_end - m.out_start : m.after_len;
+        if (zf_edits_add(all, m.kind, m.in_start, m.in_end, m.out_start, m.out_end, b, bl, a,
+                         al) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        i = j;
+    }
     return ZHFIX_OK;
 }
 
@@ -148,7 +180,7 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
             continue; /* nothing changed: skip the copy, read the same text */
         if ((rc = zf_rw_finish(&rw)) != ZHFIX_OK)
             return rc;
-        if (compose(p) != ZHFIX_OK)
+        if (compose(p, in, next->p) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
         cur = next->p;
         cur_len = next->len;

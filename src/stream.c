@@ -81,7 +81,8 @@ static int emit(zhfix_stream *s, size_t cut)
     if (rc != ZHFIX_OK)
         return rc;
     zf_edits *ed = &s->pl.all;
-    qsort(ed->v, ed->n, sizeof *ed->v, by_input);
+    if (ed->n)
+        qsort(ed->v, ed->n, sizeof *ed->v, by_input);
     zf_edits_finish(ed);
     /* lines and columns: one walk over the piece, edits in input order */
     size_t line = s->line_base, col = 1, pos = 0;
