@@ -1,43 +1,83 @@
 /*
- * lm.c - a compact character model of Chinese text, over the generated
- * tables/lm.h (jieba's word frequencies, Traditional forms folded onto
- * Simplified ones by OpenCC's TSCharacters; see tables/gen_lm.py).
+ * lm.c - a compact model of Chinese text, over the generated tables/lm.h
+ * (built by tables/gen_lm.py from jieba's dict.txt and part-of-speech HMM,
+ * with Traditional forms folded onto Simplified ones by OpenCC's
+ * TSCharacters).  It scores text so that a repair can tell text from
+ * garbled text and choose among candidate characters; the script pass can
+ * use it for its context choices.
  *
  * Exported (prototypes for zf.h; declared here until the lead adds them):
  *
+ *   #define ZF_LM_TRAD 1
+ *   #define ZF_LM_SIMP 2
+ *   typedef struct zf_lm_ctx { int32_t prev; int hmm; float f[256]; } zf_lm_ctx;
  *   int zf_lm_char_cost(int32_t cp);
  *   int zf_lm_pair_bonus(int32_t a, int32_t b);
  *   int zf_lm_step(int32_t prev, int32_t cp);
+ *   void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
+ *   int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
  *   int zf_lm_cost(const char *utf8, size_t len);
+ *   int zf_lm_script(int32_t cp);
  *
  * All costs are in tenths of a bit (-log2 p * 10), like zf_char_cost(): a
- * smaller cost is more probable text.  A span's cost is the sum of its
- * steps, and a step is the cost of a character given the one before it:
+ * smaller cost is more probable text.  zf_lm_cost() of a span is the sum
+ * of its steps; zf_lm_step(prev, cp) is the cost of cp after prev (prev < 0:
+ * at the start), never below 1.
  *
- *   zf_lm_step(prev, cp) = max(1, zf_lm_char_cost(cp) - zf_lm_pair_bonus(prev, cp))
+ * A step between two Han characters asks two experts and takes the more
+ * optimistic one:
+ *   - jieba's part-of-speech HMM (256 states: word position x part of
+ *     speech, trained on running text), which knows what follows what
+ *     across word boundaries (淹了, 期的, 很高);
+ *   - the pointwise mutual information of the pair inside jieba's words
+ *     (zf_lm_pair_bonus()), which knows the insides of words the HMM
+ *     blurs (聊天, 设立): unigram cost minus the bonus.
+ * Any other step is the unigram cost minus the pair bonus (runs of Latin
+ * letters and of digits get one), plus a penalty for a Latin letter next
+ * to Han.  zf_lm_char_cost() of a Han character is its unigram cost from
+ * the HMM's running text, or from the word list for characters the HMM
+ * does not know (unseen: 250); other characters have a fixed cost by class
+ * (see below).  Traditional and Simplified text score alike: 顏 is looked
+ * up as 颜.
  *
- * zf_lm_char_cost() of a Han character is its unigram cost (unseen: 250);
- * other characters get a fixed cost by class (below), so that a span of
- * punctuation, Latin letters or digits can be compared with a span of Han.
- * zf_lm_pair_bonus() is the pointwise mutual information of two Han
- * characters that occur together in words (0 when unknown), plus a small
- * bonus for a letter after a letter and a digit after a digit (words and
- * numbers are runs).  Traditional and Simplified text score alike: 顏 is
- * looked up as 颜.  prev < 0 means "start of text".
+ * zf_lm_ctx: zf_lm_ctx_step(x, cp) == zf_lm_step(prev, cp) for the prev
+ * given to zf_lm_ctx_init(); it does the work that depends on prev alone
+ * once, for searches that score many characters after the same one.  A
+ * plain struct of about 1 KB, meant for the stack.
+ *
+ * zf_lm_script() tells the scripts apart where the model does not:
+ * ZF_LM_TRAD for a Traditional-only form (電), ZF_LM_SIMP for a Simplified
+ * character that has one (电), 0 for the rest (the same in both scripts,
+ * or unknown).
  *
  * Pure functions over static const tables; no allocation, thread-safe.
- * zf_lm_pair_bonus() is a binary search in the pairs of `a` (at most a few
- * hundred), everything else O(1).
+ * A step costs a few hundred operations (the HMM's forward step over the
+ * states of prev, a binary search among the pairs of prev).
  */
+#include <string.h>
+
 #include "zf.h"
 
 #include "lm.h"
 
-/* TODO(zf.h): move these four prototypes to zf.h. */
+#define ZF_LM_TRAD 1
+#define ZF_LM_SIMP 2
+
+/* TODO(zf.h): move these declarations to zf.h. */
+typedef struct zf_lm_ctx {
+    int32_t prev;
+    int hmm;
+    float f[256];
+} zf_lm_ctx;
+void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
+int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
 int zf_lm_char_cost(int32_t cp);
 int zf_lm_pair_bonus(int32_t a, int32_t b);
 int zf_lm_step(int32_t prev, int32_t cp);
 int zf_lm_cost(const char *utf8, size_t len);
+int zf_lm_script(int32_t cp);
+
+_Static_assert(ZF_LM_NSTATES <= 256, "zf_lm_ctx.f holds 256 states");
 
 static int lm_index(int32_t cp)
 {
@@ -45,6 +85,16 @@ static int lm_index(int32_t cp)
         return 0;
     return zf_lm_stage2[(size_t)zf_lm_stage1[cp / ZF_LM_BLOCK] * ZF_LM_BLOCK
                         + (size_t)(cp % ZF_LM_BLOCK)];
+}
+
+int zf_lm_script(int32_t cp)
+{
+    int i = lm_index(cp);
+    if (!i)
+        return 0;
+    if (zf_lm_canon[i] != cp)
+        return ZF_LM_TRAD;
+    return (zf_lm_twin[i / 8] >> (i % 8)) & 1 ? ZF_LM_SIMP : 0;
 }
 
 static int is_ascii_letter(int32_t c)
@@ -82,7 +132,8 @@ int zf_lm_char_cost(int32_t c)
     case 0x2026: case 0x2014: case 0x00B7: case 0x2018: case 0x2019:
     case 0x300C: case 0x300D: case 0x300E: case 0x300F: case 0x3010:
     case 0x3011: case 0x3014: case 0x3015: case 0x3000: case 0xFF5E:
-    case 0xFF0F: case 0xFF05: case '%': case '-': case '/': case '\'':
+    case 0xFF0F: case 0xFF05: case 0xFF0D: case '%': case '-': case '/':
+    case '\'':
         return 80;
     case ' ': case '\t': case '\n': case '\r':
         return 50;
@@ -93,14 +144,14 @@ int zf_lm_char_cost(int32_t c)
         return 60;
     if (is_ascii_letter(c))
         return 70;
-    if (c >= 0xFF10 && c <= 0xFF19) /* full-width digits */
-        return 70;
-    if ((c >= 0xFF21 && c <= 0xFF3A) || (c >= 0xFF41 && c <= 0xFF5A))
-        return 80;
+    if (c >= 0xFF10 && c <= 0xFF3A) /* full-width digits and letters: rare */
+        return 150;
+    if (c >= 0xFF41 && c <= 0xFF5A)
+        return 150;
     if (c > 0x20 && c < 0x7F)
         return 90;
     if (zf_is_cjk_punct(c))
-        return 100;
+        return 180; /* the rest of the full-width forms: ＃＆＠ ... */
     if (zf_is_kana(c) || zf_is_hangul(c))
         return 120;
     if (c >= 0xC0 && c <= 0x24F) /* Latin letters with accents */
@@ -137,11 +188,94 @@ int zf_lm_pair_bonus(int32_t a, int32_t b)
     return 0;
 }
 
+/* A Latin letter between Han characters is rare in Chinese text (X光 and
+ * A股 exist, but a letter that starts or ends a run of letters next to Han
+ * is mostly the start of an English word or a name): 4 bits more on each
+ * side. */
+#define LETTER_EDGE 40
+
+/* -log2(p) * 10, rounded, without libm: the float's exponent plus a table
+ * of log2 over the top six bits of its mantissa (error < 0.03 bit). */
+static int neglog2_10(float p)
+{
+    if (!(p > 1e-30f))
+        return 1000;
+    union {
+        float f;
+        uint32_t u;
+    } v;
+    v.f = p;
+    int e = (int)((v.u >> 23) & 0xFF) - 127;
+    int milli = e * 1000 + zf_lm_log2m[(v.u >> 17) & 63];
+    return milli >= 0 ? 0 : (-milli + 50) / 100;
+}
+
+/* The HMM's prediction of the next state from character index ia:
+ * f[t] = sum over the states s of ia of P(s | ia) P(t | s).  Returns 0 when
+ * the HMM does not know the character. */
+static int hmm_forward(int ia, float *f)
+{
+    size_t lo = zf_lm_hmm_off[ia], hi = zf_lm_hmm_off[ia + 1];
+    if (lo == hi)
+        return 0;
+    float w[64], z = 0;
+    size_t n = hi - lo > 64 ? 64 : hi - lo;
+    for (size_t k = 0; k < n; k++) {
+        unsigned e = zf_lm_hmm[lo + k];
+        w[k] = zf_lm_exp8[e & 0xFF] * zf_lm_exp8[zf_lm_logpi[e >> 8]];
+        z += w[k];
+    }
+    memset(f, 0, ZF_LM_NSTATES * sizeof *f);
+    for (size_t k = 0; k < n; k++) {
+        unsigned st = zf_lm_hmm[lo + k] >> 8;
+        float ws = w[k] / z;
+        for (size_t j = zf_lm_trans_off[st]; j < zf_lm_trans_off[st + 1]; j++)
+            f[zf_lm_trans[j] >> 8] += ws * zf_lm_exp8[zf_lm_trans[j] & 0xFF];
+    }
+    return 1;
+}
+
+/* P(ib | the state distribution f). */
+static float hmm_emit(int ib, const float *f)
+{
+    float p = 0;
+    for (size_t j = zf_lm_hmm_off[ib]; j < zf_lm_hmm_off[ib + 1]; j++)
+        p += f[zf_lm_hmm[j] >> 8] * zf_lm_exp8[zf_lm_hmm[j] & 0xFF];
+    return p;
+}
+
+void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
+{
+    x->prev = prev;
+    x->hmm = prev >= 0 && hmm_forward(lm_index(prev), x->f);
+}
+
 int zf_lm_step(int32_t prev, int32_t cp)
 {
+    zf_lm_ctx x;
+    zf_lm_ctx_init(&x, prev);
+    return zf_lm_ctx_step(&x, cp);
+}
+
+int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
+{
     int c = zf_lm_char_cost(cp);
-    if (prev >= 0)
+    int32_t prev = x->prev;
+    if (prev < 0)
+        return c;
+    int ib = lm_index(cp);
+    if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1]) {
+        /* two experts, the more optimistic wins: the HMM knows running
+         * text across word boundaries (淹了, 期的), the pairs know the
+         * insides of words the HMM blurs (聊天) */
+        int h = neglog2_10(hmm_emit(ib, x->f));
+        int b = zf_lm_pair_bonus(prev, cp);
+        c = b && c - b < h ? c - b : h;
+    } else {
         c -= zf_lm_pair_bonus(prev, cp);
+        if ((is_ascii_letter(cp) && zf_is_han(prev)) || (is_ascii_letter(prev) && zf_is_han(cp)))
+            c += LETTER_EDGE;
+    }
     return c < 1 ? 1 : c;
 }
 
