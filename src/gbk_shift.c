@@ -1,4 +1,713 @@
 /*
- * gbk_shift.c - placeholder; filled by the pass that needs it.
+ * gbk_shift.c - the GBK codec (code page 936) over the generated
+ * tables/gbk.h, and the realigner that undoes GBK decoded one byte out of
+ * step (shared/damage-model.md section 4).
+ *
+ * Exported (prototypes for zf.h; declared here until the lead adds them):
+ *
+ *   int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
+ *   unsigned zf_gbk_encode(int32_t cp);
+ *   int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end,
+ *                      char *rep, size_t cap, size_t *rep_len);
+ *
+ * The damage, byte by byte.  The text was GBK.  At a spot a decoder started
+ * one byte late: it read the trail byte of a character X together with the
+ * lead byte of the next, C1, as one "bridging" character; that character
+ * was pinyin-annotated when it happened to be Traditional, and then lost,
+ * leaving `?` and perhaps the tail `pinyin)` of its annotation.  Every
+ * character after it joins the trail byte of one original character with
+ * the lead byte of the next, until a single byte brings the decoder back
+ * into step: an ASCII trail byte (`設` D4 4F leaves `O`), the euro sign
+ * (`線` BE 80 leaves `€`), or an ASCII byte after the last character, which
+ * the decoder swallowed as a trail byte (or, when it cannot be one, turned
+ * with the lone trail byte into `?`; `報(bào)` leaves `?bào)`).  Pairs that
+ * are no character came out as `?` too.  Afterwards full-width forms were
+ * flattened to ASCII (`！` A3 A1 reads `!`).
+ *
+ * The realigner reads the characters after the `?` back into bytes, with
+ * every reading the damage allows (an ASCII mark may be a flattened
+ * full-width one, a `?` a flattened `？` or a pair that was no character),
+ * shifts them by one byte, and lets the language model (lm.c) choose the
+ * lost bytes: the lead byte of C1 (named exactly by the bridge's pinyin
+ * tail when there is one: the bridge is X's trail byte plus that lead), a
+ * trail byte lost in a `?`, and where the run ends.  It is a Viterbi search
+ * over the characters of the run; each ending of the run is a hypothesis,
+ * scored against the text as found over the same span.
  */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "zf.h"
+
+#include "gbk.h"
+
+/* TODO(zf.h): move these prototypes to zf.h. */
+int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
+unsigned zf_gbk_encode(int32_t cp);
+int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
+                   size_t cap, size_t *rep_len);
+/* lm.c */
+typedef struct zf_lm_ctx {
+    int32_t prev;
+    int hmm;
+    float f[256];
+} zf_lm_ctx;
+void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
+int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
+int zf_lm_char_cost(int32_t cp);
+int zf_lm_step(int32_t prev, int32_t cp);
+int zf_lm_script(int32_t cp);
+/* readings.c (the pinyin pass's table of Mandarin readings) */
+int zf_pinyin_syllable(const char *s, size_t len);
+int zf_readings_has(int32_t cp, int syl);
+
+int32_t zf_gbk_decode2(unsigned lead, unsigned trail)
+{
+    if (lead < 0x81 || lead > 0xFE || trail < 0x40 || trail > 0xFE)
+        return 0;
+    return zf_gbk_dec[(lead - 0x81) * 191 + (trail - 0x40)];
+}
+
+/* The GBK code of cp: lead << 8 | trail, a single byte (< 0x100, ASCII or
+ * 0x80 for the euro sign of code page 936), or 0 when GBK has none. */
+unsigned zf_gbk_encode(int32_t cp)
+{
+    if (cp >= 0 && cp < 0x80)
+        return (unsigned)cp;
+    if (cp == 0x20AC)
+        return 0x80;
+    if (cp < 0 || cp > 0xFFFF)
+        return 0;
+    return zf_gbk_enc_stage2[(size_t)zf_gbk_enc_stage1[cp >> 8] * 256 + (size_t)(cp & 0xFF)];
+}
+
+/* ---- the realigner --------------------------------------------------- */
+
+#define MAXTOK 160   /* characters after the `?` considered */
+#define MAXCAND 4096 /* candidates in the search, all columns together */
+/* A character both of whose bytes were lost (a `?` right after another
+ * unknown byte) is looked for among the common ones only: those costing
+ * at most 10 bits, about 500 in GBK, punctuation included. */
+#define COMMON_COST 100
+#define ALL (-1)
+
+/*
+ * The price of a byte the damage destroyed and the search invents, in
+ * tenths of a bit: choosing one of ~126 lead bytes (or ~190 trail bytes) is
+ * about 7 bits of information the text itself does not give.  Charging it
+ * keeps the language model from "explaining" ordinary text by inventing
+ * bytes: a repair must save more than it makes up (minimum description
+ * length).  A byte named by a pinyin reading costs only the choice left
+ * among the characters with that reading.
+ */
+#define FREE_BYTE 70
+
+/* How much more probable (tenths of a bit) the realigned text must be than
+ * the text as found, after paying for invented bytes, to be repaired; and
+ * the least gain that is reported as damage left alone. */
+#define GAIN_FIX 100
+#define GAIN_SUSPECT 40
+
+/* An annotation `(pinyin)` right after an ASCII letter or the euro sign,
+ * as found, is no annotation at all (the pinyin pass would leave it); the
+ * repair makes it the annotation of the character it restores, with the
+ * right reading.  The chance that a character picked at random has a given
+ * reading is about 1 in 400 (8.6 bits). */
+#define ANNOT_EVIDENCE 80
+
+#define CLEAN_START 180
+
+/* Taken off the gain of a reading that nothing but the model supports
+ * (no pinyin names a lost byte) and that replaces fewer than two garbled
+ * two-byte characters. */
+#define WEAK_PENALTY 200
+
+/* Give up on a hypothesis once the shifted reading is this much less
+ * probable than the text as found, some characters in: a damaged run is
+ * garbage from its first character on, so clean text after a `?` stops
+ * the search early and cheaply. */
+#define GIVE_UP 300
+#define GIVE_UP_AFTER 6
+
+/* One character of the text after the `?` (and after the bridge's tail). */
+enum { TK_GBK2, TK_ASCII, TK_EURO, TK_QMARK };
+typedef struct {
+    int kind;
+    int32_t cp;
+    size_t start, end;   /* bytes in s */
+    unsigned code;       /* TK_GBK2: its code; TK_ASCII, TK_QMARK: the code
+                            of its full-width twin, 0 if none */
+    size_t tail_end;     /* followed by `pinyin)` (TK_QMARK) or `(pinyin)`
+                            (others): the offset after the `)`, else 0 */
+    int tail_syl;        /* that syllable, else -1 */
+} tok;
+
+/* A candidate for one original character in the Viterbi search. */
+typedef struct {
+    int32_t cp;
+    int32_t cost;         /* best cost of the text from X up to here */
+    int16_t back;         /* index of the previous candidate, -1 for X */
+    unsigned char lead, trail;
+} cand;
+
+/* A set of bytes: one byte, a short list, or every byte 0x81-0xFE (ALL).
+ * An unknown trail byte is also one of 0x81-0xFE: it was lost in a `?`,
+ * so the shifted decoder read it as a lead byte (an ASCII byte would have
+ * been read alone, 0x80 as the euro sign). */
+typedef struct {
+    int n;              /* ALL, or the number in v */
+    unsigned char v[192];
+} byteset;
+
+static void set_one(byteset *b, unsigned v)
+{
+    b->n = 1;
+    b->v[0] = (unsigned char)v;
+}
+
+/* What choosing from a set of n costs: log2(n) bits, rounded up. */
+static int choice_cost(int n)
+{
+    if (n == ALL)
+        return FREE_BYTE;
+    int c = 0;
+    while (n > 1) {
+        c += 10;
+        n = (n + 1) / 2;
+    }
+    return c;
+}
+
+static int is_pinyin_letter(int32_t c)
+{
+    static const int32_t marked[] = {
+        0xE0, 0xE1, 0xE8, 0xE9, 0xEA, 0xEC, 0xED, 0xF2, 0xF3, 0xF9, 0xFA, 0xFC,
+        0x101, 0x113, 0x11B, 0x12B, 0x144, 0x148, 0x14D, 0x16B, 0x1CE, 0x1D0,
+        0x1D2, 0x1D4, 0x1D6, 0x1D8, 0x1DA, 0x1DC, 0x1F9, 0x1E3F,
+    };
+    if (c >= 'a' && c <= 'z')
+        return 1;
+    for (size_t i = 0; i < sizeof marked / sizeof marked[0]; i++)
+        if (marked[i] == c)
+            return 1;
+    return 0;
+}
+
+/* `pinyin)` at s[i..n): returns the offset after the `)` and stores the
+ * syllable id (-1 when not a syllable), or returns 0. */
+static size_t parse_tail(const char *s, size_t n, size_t i, int *syl)
+{
+    size_t j = i;
+    int letters = 0;
+    while (j < n && letters <= 7) {
+        int32_t c;
+        int l = zf_utf8_next(s + j, n - j, &c);
+        if (!is_pinyin_letter(c))
+            break;
+        j += (size_t)l;
+        letters++;
+    }
+    if (letters == 0 || letters > 7 || j >= n || s[j] != ')')
+        return 0;
+    *syl = zf_pinyin_syllable(s + i, j - i);
+    return j + 1;
+}
+
+/* An annotation `(pinyin)` at s[i]: the offset after it, or 0. */
+static size_t parse_annotation(const char *s, size_t n, size_t i, int *syl)
+{
+    if (i >= n || s[i] != '(')
+        return 0;
+    size_t e = parse_tail(s, n, i + 1, syl);
+    return e && *syl >= 0 ? e : 0;
+}
+
+/* The first character at or after i that the model should see next: an
+ * annotation is skipped, as the pinyin pass will remove it.  -1 at a line
+ * end. */
+static int32_t next_char(const char *s, size_t n, size_t i)
+{
+    int syl;
+    size_t e = parse_annotation(s, n, i, &syl);
+    if (e)
+        i = e;
+    if (i >= n)
+        return -1;
+    int32_t c;
+    zf_utf8_next(s + i, n - i, &c);
+    return c == '\n' || c == '\r' ? -1 : c;
+}
+
+/* A full-width form flattened to ASCII (damage-model.md section 2): the
+ * code of the twin, 0 if it has none. */
+static unsigned flat_code(int32_t c)
+{
+    if (c <= 0x20 || c >= 0x7F)
+        return 0;
+    unsigned fw = zf_gbk_encode(0xFF01 + (c - 0x21));
+    return fw > 0xFF ? fw : 0;
+}
+
+/* Read the characters after the `?` into tokens; stop at what cannot be in
+ * a run (a line end, a space, a character GBK does not have). */
+static int tokenize(const char *s, size_t n, size_t i, tok *t, int max)
+{
+    int k = 0;
+    while (k < max && i < n) {
+        int32_t c;
+        int l = zf_utf8_next(s + i, n - i, &c);
+        tok *x = &t[k];
+        memset(x, 0, sizeof *x);
+        x->cp = c;
+        x->start = i;
+        x->end = i + (size_t)l;
+        x->tail_syl = -1;
+        if (c == 0x20AC) {
+            x->kind = TK_EURO;
+        } else if (c > 0x20 && c < 0x7F) {
+            x->kind = c == '?' ? TK_QMARK : TK_ASCII;
+            x->code = flat_code(c);
+        } else {
+            unsigned code = c < 0 ? 0 : zf_gbk_encode(c);
+            if (code <= 0xFF)
+                break;
+            x->kind = TK_GBK2;
+            x->code = code;
+        }
+        int syl;
+        size_t e = x->kind == TK_QMARK ? parse_tail(s, n, x->end, &syl)
+                                       : parse_annotation(s, n, x->end, &syl);
+        if (e && syl >= 0) {
+            x->tail_end = e;
+            x->tail_syl = syl;
+        }
+        k++;
+        i = x->end;
+    }
+    return k;
+}
+
+/* The lead bytes L with (x2, L) a character that has reading syl. */
+static void bridge_leads(unsigned x2, int syl, byteset *out)
+{
+    out->n = 0;
+    for (unsigned l = 0x81; l <= 0xFE; l++) {
+        int32_t cp = zf_gbk_decode2(x2, l);
+        if (cp && zf_readings_has(cp, syl))
+            out->v[out->n++] = (unsigned char)l;
+    }
+}
+
+typedef struct {
+    cand c[MAXCAND];
+    int nc;
+    int avoid;  /* the script the text around does not use (zf_lm_script) */
+} pool;
+
+/* GBK has both forms of most characters (电 B5E7 and 電 EB8A) and the
+ * model reads them alike, so the text around decides: a candidate in the
+ * script the line does not use costs this much more. */
+#define SCRIPT_MISMATCH 30
+#define ZF_LM_TRAD 1
+#define ZF_LM_SIMP 2
+
+/* The script the line around s[q] does not use: ZF_LM_SIMP when it has
+ * clearly more Traditional-only characters than Simplified ones that
+ * convert, ZF_LM_TRAD the other way round, else 0.  Looks at most
+ * SCRIPT_WINDOW bytes each side. */
+#define SCRIPT_WINDOW 600
+static int script_to_avoid(const char *s, size_t n, size_t q)
+{
+    size_t a = q > SCRIPT_WINDOW ? q - SCRIPT_WINDOW : 0;
+    size_t b = n - q > SCRIPT_WINDOW ? q + SCRIPT_WINDOW : n;
+    while (a < q && ((unsigned char)s[a] & 0xC0) == 0x80)
+        a++;
+    int trad = 0, simp = 0;
+    for (size_t i = a; i < b;) {
+        int32_t c;
+        i += (size_t)zf_utf8_next(s + i, b - i, &c);
+        int sc = zf_lm_script(c);
+        trad += sc == ZF_LM_TRAD;
+        simp += sc == ZF_LM_SIMP;
+    }
+    if (trad >= 2 && trad >= 2 * simp)
+        return ZF_LM_SIMP;
+    if (simp >= 2 && simp >= 2 * trad)
+        return ZF_LM_TRAD;
+    return 0;
+}
+
+/* One column of the search: the bytes one original character may have. */
+typedef struct {
+    byteset lead, trail;
+    int wild;      /* the pair (previous trail, this lead) came out as `?`:
+                      no character, or a flattened `？` (A3 BF) */
+    int syl;       /* >= 0: only characters with this reading */
+    int bad_next;  /* >= 0: a lone trail byte the decoder did not join with
+                      this ASCII byte, so (trail, bad_next) is no character */
+} colspec;
+
+/*
+ * Add the column of candidates for cs, each linked to its best predecessor
+ * among the candidates pool[prev .. prev + np) (np == 0: X, the character
+ * before the `?`, whose code point is x).  A candidate's cost is the path's
+ * model cost plus the price of the bytes it invents.  Returns the number
+ * added; 0 when nothing fits or the pool is full.
+ */
+static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
+{
+    int start = p->nc;
+    int nl = cs->lead.n == ALL ? 126 : cs->lead.n;
+    int nt = cs->trail.n == ALL ? 126 : cs->trail.n;
+    /* both bytes unknown: only common characters, or the search explodes */
+    int common = cs->lead.n == ALL && cs->trail.n == ALL && cs->syl < 0;
+    /* a reading names the character: only the choice among the characters
+     * with that reading is invented (charged below) */
+    int price = cs->syl >= 0 ? 0 : choice_cost(cs->lead.n) + choice_cost(cs->trail.n);
+    for (int i = 0; i < nl; i++) {
+        unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
+        for (int j = 0; j < nt; j++) {
+            unsigned t = cs->trail.n == ALL ? 0x81u + (unsigned)j : cs->trail.v[j];
+            int32_t cp = zf_gbk_decode2(l, t);
+            if (!cp)
+                continue;
+            if (common && zf_lm_char_cost(cp) > COMMON_COST)
+                continue;
+            if (cs->syl >= 0 && !zf_readings_has(cp, cs->syl))
+                continue;
+            if (cs->bad_next >= 0 && zf_gbk_decode2(t, (unsigned)cs->bad_next))
+                continue;
+            if (p->nc >= MAXCAND) {
+                p->nc = start;
+                return 0;
+            }
+            cand *c = &p->c[p->nc++];
+            c->cp = cp;
+            c->lead = (unsigned char)l;
+            c->trail = (unsigned char)t;
+            c->cost = INT32_MAX;
+            c->back = -1;
+        }
+    }
+    int end = p->nc;
+    /* link each candidate to its best predecessor; the model's work that
+     * depends on the predecessor alone is done once per predecessor */
+    zf_lm_ctx ctx;
+    if (np == 0) {
+        zf_lm_ctx_init(&ctx, x);
+        for (int c = start; c < end; c++)
+            p->c[c].cost = zf_lm_ctx_step(&ctx, p->c[c].cp);
+    }
+    /* predecessors cheapest first, so that most are cut off by the bound
+     * below before the model's per-predecessor work is done */
+    int16_t order[MAXCAND];
+    for (int k = 0; k < np; k++)
+        order[k] = (int16_t)(prev + k);
+    for (int k = 1; k < np; k++) { /* insertion sort: columns are short */
+        int16_t v = order[k];
+        int j = k;
+        while (j > 0 && p->c[order[j - 1]].cost > p->c[v].cost) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    for (int o = 0; o < np; o++) {
+        int k = order[o];
+        const cand *pc = &p->c[k];
+        int ready = 0;
+        for (int c = start; c < end; c++) {
+            cand *cc = &p->c[c];
+            int cost = pc->cost;
+            if (cs->wild) {
+                if (pc->trail == 0xA3 && cc->lead == 0xBF)
+                    cost -= 2 * FREE_BYTE; /* `？`: nothing invented */
+                else if (zf_gbk_decode2(pc->trail, cc->lead))
+                    continue; /* the decoder would have read that pair */
+            }
+            if (cost >= cc->cost)
+                continue;
+            if (!ready) {
+                zf_lm_ctx_init(&ctx, pc->cp);
+                ready = 1;
+            }
+            cost += zf_lm_ctx_step(&ctx, cc->cp);
+            if (cost < cc->cost) {
+                cc->cost = cost;
+                cc->back = (int16_t)k;
+            }
+        }
+    }
+    /* drop what no predecessor reaches; charge the invented bytes */
+    int n = start;
+    for (int c = start; c < end; c++) {
+        if (p->c[c].cost == INT32_MAX)
+            continue;
+        cand cc = p->c[c];
+        cc.cost += price;
+        if (p->avoid && zf_lm_script(cc.cp) == p->avoid)
+            cc.cost += SCRIPT_MISMATCH;
+        p->c[n++] = cc;
+    }
+    p->nc = n;
+    int added = n - start;
+    if (cs->syl >= 0 && added > 1) {
+        int extra = choice_cost(added);
+        for (int c = start; c < n; c++)
+            p->c[c].cost += extra;
+    }
+    return added;
+}
+
+/* Flattening happened after the bad decode, so a restored full-width form
+ * goes back to the ASCII the rest of the document has. */
+static int32_t flatten(int32_t c)
+{
+    return c >= 0xFF01 && c <= 0xFF5E ? c - 0xFF01 + 0x21 : c;
+}
+
+/* The verdicts of zf_gbk_realign(). */
+#define SHIFT_NONE 0
+#define SHIFT_FIX 1
+#define SHIFT_SUSPECT (-1)
+#define SHIFT_ENOMEM (-2)
+
+/*
+ * Realign the spot whose `?` is at s[q] (q > 0; the character before it is
+ * X).  s[0..n) is the text; the search stops at the end of the line.
+ * SHIFT_FIX: replace s[q..*end) by rep[0..*rep_len).  SHIFT_SUSPECT: the
+ * span s[q..*end) looks damaged but no reading is probable enough.
+ * SHIFT_NONE: nothing here.  SHIFT_ENOMEM: out of memory.  cap must be at
+ * least 4 * MAXTOK + 8.
+ */
+int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
+                   size_t cap, size_t *rep_len)
+{
+    if (q == 0 || q >= n || s[q] != '?' || cap < 4 * MAXTOK + 8)
+        return SHIFT_NONE;
+    size_t xs = zf_utf8_prev(s, q);
+    int32_t x;
+    if (zf_utf8_next(s + xs, q - xs, &x) != (int)(q - xs))
+        return SHIFT_NONE;
+    /* X's code: a two-byte character, or ASCII punctuation that was a
+     * full-width form when the decoder went wrong (`,` was `，` A3 AC) */
+    unsigned xcode = zf_gbk_encode(x);
+    if (x < 0x80) {
+        if ((x >= '0' && x <= '9') || ((x | 0x20) >= 'a' && (x | 0x20) <= 'z') || x == '('
+            || x == ')')
+            return SHIFT_NONE;
+        xcode = flat_code(x);
+    }
+    unsigned x2 = xcode & 0xFF;
+    if (xcode <= 0xFF || x2 < 0x80)
+        return SHIFT_NONE; /* an ASCII trail would have been read in step */
+
+    /* the bridge: `?`, maybe the tail of its annotation */
+    byteset lead;
+    lead.n = ALL;
+    size_t after = q + 1;
+    int bsyl;
+    size_t te = parse_tail(s, n, after, &bsyl);
+    if (te && bsyl >= 0) {
+        bridge_leads(x2, bsyl, &lead);
+        if (lead.n > 0)
+            after = te;
+        else
+            lead.n = ALL; /* names no bridge: not its tail */
+    }
+
+    tok t[MAXTOK];
+    int nt = tokenize(s, n, after, t, MAXTOK);
+    if (nt == 0)
+        return SHIFT_NONE;
+    /* the common case, a question mark before ordinary text: a run read
+     * out of step starts with characters that are rare together, so two
+     * that read well (9 bits each or less) end the matter cheaply */
+    if (lead.n == ALL && nt >= 2 && t[0].kind == TK_GBK2 && t[1].kind == TK_GBK2
+        && zf_lm_char_cost(t[0].cp) + zf_lm_step(t[0].cp, t[1].cp) <= CLEAN_START)
+        return SHIFT_NONE;
+
+    /* cost of the text as found, from X on: `?`, the tail, the tokens;
+     * and how many of the tokens are two-byte characters */
+    int oldc[MAXTOK + 1], nhan[MAXTOK + 1];
+    nhan[0] = 0;
+    for (int k = 0; k < nt; k++)
+        nhan[k + 1] = nhan[k] + (t[k].kind == TK_GBK2);
+    int32_t oldprev = x;
+    oldc[0] = 0;
+    for (size_t i = q; i < after;) {
+        int32_t ch;
+        i += (size_t)zf_utf8_next(s + i, after - i, &ch);
+        oldc[0] += zf_lm_step(oldprev, ch);
+        oldprev = ch;
+    }
+
+    static const byteset all = {ALL, {0}};
+    /* on the heap: 48 KB is too much stack for a library function, and
+     * only `?` after a two-byte character gets this far */
+    pool *p = malloc(sizeof *p);
+    if (!p)
+        return SHIFT_ENOMEM;
+    p->nc = 0;
+    p->avoid = script_to_avoid(s, n, q);
+    int prev = 0, np = 0;   /* column of the previous character; np 0: X */
+    byteset cur = lead;     /* lead byte of the next original character */
+    int wild_prev = 0;
+    int have = 0, best_gain = 0, best_m = 0, best_paren = 0;
+    int32_t best_give = -1;
+    size_t best_end = q;
+    int32_t chain[MAXTOK + 1];
+
+    for (int k = 0; k < nt; k++) {
+        const tok *tk = &t[k];
+        oldc[k + 1] = oldc[k] + zf_lm_step(oldprev, tk->cp); /* as found */
+        oldprev = tk->cp;
+        /* ---- the run ends at this token: its last original character ---- */
+        colspec cs;
+        cs.lead = cur;
+        cs.wild = wild_prev;
+        cs.syl = -1;
+        cs.bad_next = -1;
+        int paren = 0, ok = 1;
+        int32_t give = -1;
+        size_t scorepos = tk->end;
+        if (tk->kind == TK_ASCII && tk->cp >= 0x40) {
+            set_one(&cs.trail, (unsigned)tk->cp);        /* an ASCII trail byte */
+            cs.syl = tk->tail_syl;                       /* its own annotation */
+        } else if (tk->kind == TK_EURO) {
+            set_one(&cs.trail, 0x80);                    /* the trail byte 0x80 */
+            cs.syl = tk->tail_syl;
+        } else if (tk->kind == TK_GBK2 && (tk->code & 0xFF) >= 0x40
+                   && (tk->code & 0xFF) < 0x7F) {
+            set_one(&cs.trail, tk->code >> 8);           /* swallowed ASCII */
+            give = (int32_t)(tk->code & 0xFF);
+        } else if (tk->kind == TK_QMARK) {
+            cs.trail = all;                              /* a lone trail byte */
+            if (tk->tail_syl >= 0) {
+                cs.syl = tk->tail_syl;                   /* ... that ate a `(` */
+                paren = 1;
+                scorepos = tk->tail_end;
+            } else if (tk->end < n && s[tk->end] == '(') {
+                ok = 0; /* the decoder would have eaten that `(` */
+            } else if (tk->end < n && (unsigned char)s[tk->end] >= 0x40
+                       && (unsigned char)s[tk->end] < 0x7F) {
+                cs.bad_next = (unsigned char)s[tk->end];
+            }
+            if (cur.n == ALL && cs.syl < 0)
+                ok = 0; /* two unknown bytes and nothing names them */
+        } else {
+            ok = 0;
+        }
+        if (ok) {
+            int mark = p->nc;
+            int na = add_column(p, prev, np, &cs, x);
+            int annot = 0;
+            int named = lead.n != ALL || paren;
+            if (cs.syl >= 0 && !paren) {
+                if (na == 0) {
+                    cs.syl = -1; /* the annotation is not this character's */
+                    na = add_column(p, prev, np, &cs, x);
+                } else {
+                    annot = ANNOT_EVIDENCE;
+                    named = 1;
+                }
+            }
+            int32_t nx = next_char(s, n, scorepos);
+            int oldj = oldc[k + 1];
+            int32_t last = tk->cp;
+            for (size_t i = tk->end; i < scorepos;) {
+                int32_t ch;
+                i += (size_t)zf_utf8_next(s + i, scorepos - i, &ch);
+                oldj += zf_lm_step(last, ch);
+                last = ch;
+            }
+            if (nx >= 0)
+                oldj += zf_lm_step(last, nx);
+            oldj += annot;
+            for (int c = mark; c < mark + na; c++) {
+                int newc = p->c[c].cost;
+                int32_t l2 = p->c[c].cp;
+                if (give >= 0) {
+                    newc += zf_lm_step(l2, give);
+                    l2 = give;
+                }
+                if (nx >= 0)
+                    newc += zf_lm_step(l2, nx);
+                int g = oldj - newc;
+                /* with nothing but the model to go on, a run must have
+                 * replaced at least two garbled characters: `展?A览` is a
+                 * question mark and a letter, and 展預览 only a guess */
+                if (!named && nhan[k + 1] < 2)
+                    g -= WEAK_PENALTY;
+                if (!have || g > best_gain) {
+                    have = 1;
+                    best_gain = g;
+                    best_end = tk->end;
+                    best_give = give;
+                    best_paren = paren;
+                    best_m = k + 1;
+                    int ci = c;
+                    for (int j = k; j >= 0; j--) {
+                        chain[j] = p->c[ci].cp;
+                        ci = p->c[ci].back;
+                    }
+                }
+            }
+            p->nc = mark; /* an ending column is not part of the chain */
+        }
+        /* ---- the run goes on: this token is one shifted character ---- */
+        unsigned code = 0;
+        int wild = 0;
+        if (tk->kind == TK_GBK2 && (tk->code & 0xFF) >= 0x81)
+            code = tk->code;
+        else if (tk->kind == TK_QMARK)
+            wild = 1; /* a pair that is no character, or a flattened `？` */
+        else if ((tk->kind == TK_ASCII || tk->kind == TK_QMARK) && tk->code)
+            code = tk->code; /* a flattened full-width form */
+        else
+            break;
+        cs.lead = cur;
+        cs.wild = wild_prev;
+        cs.syl = -1;
+        cs.bad_next = -1;
+        if (wild)
+            cs.trail = all;
+        else
+            set_one(&cs.trail, code >> 8);
+        int mark = p->nc;
+        int na = add_column(p, prev, np, &cs, x);
+        if (na == 0)
+            break;
+        prev = mark;
+        np = na;
+        wild_prev = wild;
+        if (wild)
+            cur = all;
+        else
+            set_one(&cur, code & 0xFF);
+        if (k + 1 >= GIVE_UP_AFTER) {
+            int lo = p->c[mark].cost;
+            for (int c = mark + 1; c < mark + na; c++)
+                if (p->c[c].cost < lo)
+                    lo = p->c[c].cost;
+            if (lo - oldc[k + 1] > GIVE_UP)
+                break;
+        }
+    }
+    free(p);
+    if (!have)
+        return SHIFT_NONE;
+    *end = best_end;
+    if (best_gain < GAIN_FIX)
+        return best_gain >= GAIN_SUSPECT ? SHIFT_SUSPECT : SHIFT_NONE;
+    size_t r = 0;
+    for (int i = 0; i < best_m; i++)
+        r += (size_t)zf_utf8_put(flatten(chain[i]), rep + r);
+    if (best_give >= 0)
+        rep[r++] = (char)best_give;
+    if (best_paren)
+        rep[r++] = '(';
+    *rep_len = r;
+    return SHIFT_FIX;
+}
