@@ -15,8 +15,10 @@
  *           bit 6 amplify: repeat the payload to FUZZ_AMP_MIN..FUZZ_AMP_MAX
  *           bytes, past the stream's detection sample and piece size (64 KiB
  *           each), so chunk boundaries reach the decoder and the piece cutter
- *           rather than a buffer that waits for the end;
- *           bit 7 force the input encoding (opt.from), chosen by byte 1.
+ *           rather than a buffer that waits for the end; with bit 7 of
+ *           byte 1 instead: 64-68 KiB of ASCII lines, then the payload once;
+ *           bit 7 force the input encoding (opt.from), chosen by byte 1
+ *           from fuzz_from[].
  *   byte 1  chunking: bits 0-2 the chunk size class, bits 3-7 a seed (and,
  *           with bit 7 of byte 0, bits 3-5 pick the forced encoding).
  *   rest    the payload, at most FUZZ_MAX_PAYLOAD bytes (longer inputs are
@@ -38,6 +40,9 @@
  * chunked stream must give exactly what the one-shot repair gives. */
 #define FUZZ_AMP_MIN ((size_t)72 << 10)
 #define FUZZ_AMP_MAX ((size_t)160 << 10)
+/* How much the stream reads before it decides the encoding (stream.c's
+ * DETECT_MIN, documented in its header comment). */
+#define FUZZ_DETECT_SAMPLE ((size_t)64 << 10)
 
 #define FUZZ_FAIL(...)                                          \
     do {                                                        \
@@ -55,7 +60,11 @@
 
 /* Non-zero when property `name` is listed in $ZHFIX_FUZZ_SKIP (names
  * separated by commas), to fuzz past a known failure while it is being
- * fixed: chunked (stream vs one-shot), changed (zhfix_stream_changed),
+ * fixed: chunked (stream vs one-shot), chunked-utf8-bad (the same, only
+ * for inputs read as UTF-8 that hold invalid sequences), detect-sample
+ * (compare the chunked stream with one whose encoding was decided on the
+ * same first 64 KiB, rather than with the one-shot repair that decides on
+ * all of its input; chunks are cut at 64 KiB), changed (zhfix_stream_changed),
  * passthrough, lenient, roundtrip (fuzz_decode.c). */
 static int fuzz_skip(const char *name)
 {
@@ -72,9 +81,10 @@ static int fuzz_skip(const char *name)
 }
 
 /* Encodings a forced --from may name: the ones the decoder treats
- * differently (UTF-8 strict, legacy by line, wide, stateful). */
+ * differently (UTF-8 strict, legacy by line, wide, stateful).  All known
+ * to glibc's iconv (which has no HZ). */
 static const char *const fuzz_from[8] = {
-    "UTF-8", "GB18030", "CP950", "UTF-16LE", "UTF-16BE", "UTF-32LE", "HZ", "ISO-2022-CN",
+    "UTF-8", "GB18030", "CP950", "UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-7", "ISO-2022-CN",
 };
 
 /*
@@ -95,8 +105,8 @@ static void fuzz_pin_codecs(void)
     static const char *const names[] = {
         "GB18030", "CP950", "BIG5", "BIG5-HKSCS", "UTF-16LE", "UTF-16BE", "UTF-32LE",
         "UTF-32BE", "UTF-16", "UTF-32", "EUC-JP", "SHIFT_JIS", "EUC-KR", "EUC-TW",
-        "WINDOWS-1252", "ISO-8859-1", "ISO-8859-5", "KOI8-R", "HZ", "ISO-2022-CN",
-        "ISO-2022-JP", "ISO-2022-KR", "UHC", "CP949",
+        "WINDOWS-1252", "ISO-8859-1", "ISO-8859-5", "KOI8-R", "ISO-2022-CN",
+        "ISO-2022-JP", "ISO-2022-KR", "UTF-7", "CP949",
     };
     if (done)
         return;
@@ -137,7 +147,21 @@ static int fuzz_input_parse(fuzz_input *in, const uint8_t *data, size_t size)
     for (size_t i = 0; i < in->len && i < 64; i++)
         h = (h ^ in->payload[i]) * 16777619u;
     in->seed = h ? h : 1;
-    if ((b0 & 0x40) && in->len > 0) {
+    if ((b0 & 0x40) && in->len > 0 && (b1 & 0x80)) {
+        /* ASCII lines past the detection sample, then the payload once:
+         * the encoding is decided before the payload is seen (a long
+         * English header over a Chinese body) */
+        static const char line[] = "The quick brown fox jumps over the lazy dog 0123456789.\n";
+        size_t fill = FUZZ_AMP_MIN - ((size_t)8 << 10) + h % 4096u;
+        in->owned = malloc(fill + in->len);
+        if (!in->owned)
+            return 0;
+        for (size_t i = 0; i < fill; i += sizeof line - 1)
+            memcpy(in->owned + i, line, fill - i < sizeof line - 1 ? fill - i : sizeof line - 1);
+        memcpy(in->owned + fill, in->payload, in->len);
+        in->payload = in->owned;
+        in->len += fill;
+    } else if ((b0 & 0x40) && in->len > 0) {
         size_t target = FUZZ_AMP_MIN + (size_t)(h % (uint32_t)(FUZZ_AMP_MAX - FUZZ_AMP_MIN));
         in->owned = malloc(target);
         if (!in->owned)
@@ -240,6 +264,7 @@ typedef struct fuzz_sink {
     size_t lines;      /* newlines seen so far */
     size_t pieces;
     size_t edits;
+    char encoding[32]; /* zhfix_stream_encoding() at the end */
 } fuzz_sink;
 
 static void fuzz_append(fuzz_sink *k, const char *p, size_t n)
@@ -338,6 +363,9 @@ static int fuzz_run_stream(const zhfix_ctx *ctx, const fuzz_input *in, fuzz_sink
     int rc = ZHFIX_OK;
     for (size_t pos = 0; pos < in->len && rc == ZHFIX_OK;) {
         size_t n = fuzz_next_chunk(in, &st, in->len - pos);
+        if (fuzz_skip("detect-sample") && pos < FUZZ_DETECT_SAMPLE &&
+            pos + n > FUZZ_DETECT_SAMPLE)
+            n = FUZZ_DETECT_SAMPLE - pos; /* a feed ends where the sample does */
         rc = zhfix_stream_feed(s, in->payload + pos, n);
         pos += n;
     }
@@ -356,6 +384,7 @@ static int fuzz_run_stream(const zhfix_ctx *ctx, const fuzz_input *in, fuzz_sink
         FUZZ_ASSERT(zhfix_stream_feed(s, "x", 1) == ZHFIX_ESTATE, "feed after end accepted");
     }
     *changed = zhfix_stream_changed(s);
+    snprintf(k->encoding, sizeof k->encoding, "%s", zhfix_stream_encoding(s));
     zhfix_stream_free(s);
     return rc;
 }
@@ -377,17 +406,55 @@ static void fuzz_dump(const char *name, const char *p, size_t n)
     fprintf(stderr, "wrote %s\n", path);
 }
 
+/* The reference for ZHFIX_FUZZ_SKIP=detect-sample: a stream fed the
+ * detection sample in one piece, then the rest in one piece.  Output as
+ * zhfix_repair() gives it. */
+static int fuzz_two_feeds(const zhfix_ctx *ctx, const fuzz_input *in, char **out,
+                          size_t *out_len)
+{
+    fuzz_sink k;
+    memset(&k, 0, sizeof k);
+    zhfix_stream *s = zhfix_stream_new(ctx, fuzz_sink_fn, &k);
+    if (!s)
+        abort();
+    int rc = zhfix_stream_feed(s, in->payload, FUZZ_DETECT_SAMPLE);
+    if (rc == ZHFIX_OK)
+        rc = zhfix_stream_feed(s, in->payload + FUZZ_DETECT_SAMPLE,
+                               in->len - FUZZ_DETECT_SAMPLE);
+    if (rc == ZHFIX_OK)
+        rc = zhfix_stream_end(s);
+    zhfix_stream_free(s);
+    fuzz_append(&k, "", 0); /* room for the NUL */
+    k.out[k.out_len] = '\0';
+    *out = k.out;
+    *out_len = k.out_len;
+    return rc;
+}
+
 /* The one-shot repair must give what the chunked stream gave. */
 static void fuzz_check_oneshot(const zhfix_ctx *ctx, const fuzz_input *in, int stream_rc,
                                const fuzz_sink *k)
 {
     char *out = NULL;
     size_t out_len = 0;
-    int rc = zhfix_repair(ctx, in->payload, in->len, &out, &out_len);
-    if (fuzz_skip("chunked")) {
+    int rc;
+    if (fuzz_skip("detect-sample") && in->len > FUZZ_DETECT_SAMPLE) {
+        rc = fuzz_two_feeds(ctx, in, &out, &out_len);
+    } else {
+        rc = zhfix_repair(ctx, in->payload, in->len, &out, &out_len);
+    }
+    /* chunked-utf8-bad skips only inputs read as UTF-8 that hold invalid
+     * sequences (the open bug of repro-stream-utf8-line-split-at-feed), so
+     * the rest of the comparison keeps working */
+    if (fuzz_skip("chunked") ||
+        (fuzz_skip("chunked-utf8-bad") &&
+         (strcmp(k->encoding, "UTF-8") == 0 || strcmp(k->encoding, "mixed") == 0) &&
+         fuzz_utf8_check(in->payload, in->len) != in->len)) {
         free(out);
         return;
     }
+    if (rc != stream_rc)
+        fuzz_dump("input", (const char *)in->payload, in->len);
     FUZZ_ASSERT(rc == stream_rc, "one-shot status %d (%s), chunked stream %d (%s)", rc,
                 zhfix_strerror(rc), stream_rc, zhfix_strerror(stream_rc));
     if (rc == ZHFIX_OK) {
@@ -396,6 +463,7 @@ static void fuzz_check_oneshot(const zhfix_ctx *ctx, const fuzz_input *in, int s
         while (i < out_len && i < k->out_len && out[i] == k->out[i])
             i++;
         if (out_len != k->out_len || i != out_len) {
+            fuzz_dump("input", (const char *)in->payload, in->len);
             fuzz_dump("oneshot", out, out_len);
             fuzz_dump("chunked", k->out, k->out_len);
             FUZZ_FAIL("chunked stream (%zu bytes) differs from one-shot (%zu bytes) at output "

@@ -70,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (i < again_len && i < k.out_len && again[i] == k.out[i])
             i++;
         if (again_len != k.out_len || i != again_len) {
+            fuzz_dump("input", (const char *)in.payload, in.len);
             fuzz_dump("first", k.out, k.out_len);
             fuzz_dump("second", again, again_len);
             FUZZ_FAIL("not idempotent: second run (%zu bytes) differs from first (%zu bytes) "

@@ -11,6 +11,8 @@
  * recursively, files in name order, each in a child process so that one
  * failure (an abort(), a sanitizer report) does not hide the others.
  *
+ * Files named repro-idempotent-* are run with ZHFIX_FUZZ_IDEMPOTENT=1.
+ *
  * Known failures: a file `known-failing` beside a corpus directory lists
  * reproducers of bugs not fixed yet, one per line, PATTERN<TAB>reason, as
  * tests/known-failing does for fixtures.  PATTERN is a substring of
@@ -129,6 +131,11 @@ static int run_file(const char *path)
         return -1;
     }
     if (pid == 0) {
+        /* a reproducer of an idempotence failure checks that property,
+         * which the harness checks only when asked (see fuzz_repair.c) */
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        if (strncmp(base, "repro-idempotent-", 17) == 0)
+            setenv("ZHFIX_FUZZ_IDEMPOTENT", "1", 1);
         LLVMFuzzerTestOneInput(p, len);
         free(p);
         _exit(0);
