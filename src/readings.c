@@ -6,6 +6,8 @@
  *
  *   int zf_pinyin_syllable(const char *s, size_t len);
  *   int zf_readings_has(int32_t cp, int syl);
+ *   int zf_is_trad_only(int32_t cp);
+ *   int zf_is_simp_only(int32_t cp);
  *
  * zf_pinyin_syllable() reads s[0..len) as exactly one lowercase pinyin
  * syllable and returns its id (>= 0), or -1 when it is not one.  Accepted
@@ -30,8 +32,17 @@
  * Simplified character cp can stand for (see tables/gen_readings.py for
  * why).  Only BMP characters have readings.
  *
- * Both are O(1) apart from a binary search over the ~420 base syllables;
- * neither allocates.
+ * zf_is_trad_only() says whether cp is a Traditional form that Simplified
+ * text does not use: it has a Simplified form other than itself and is not
+ * its own Simplified form (網 長 區 發, not 乾 著 復, not 行 的).  That is
+ * what a Simplified-to-Traditional converter writes where it changed a
+ * character.  zf_is_simp_only() is the mirror image (网 长 发, not 干 后
+ * 里): what such a converter never leaves behind.  Both from Unihan's
+ * kSimplifiedVariant and kTraditionalVariant, BMP only (see
+ * tables/gen_readings.py).
+ *
+ * All are O(1) apart from a binary search over the ~420 base syllables;
+ * none allocates.
  */
 #include <string.h>
 
@@ -189,4 +200,24 @@ int zf_readings_has(int32_t cp, int syl)
         if (*p & ZF_PY_END)
             return 0;
     }
+}
+
+/* Bits of cp in the script-class table: 1 Traditional-only, 2
+ * Simplified-only. */
+static unsigned script_class(int32_t cp)
+{
+    if (cp < 0 || cp >= ZF_PY_MAXCP)
+        return 0;
+    unsigned byte = zf_sc_stage2[(size_t)zf_sc_stage1[cp >> 8] * 64 + (size_t)((cp & 0xFF) >> 2)];
+    return (byte >> (2 * (cp & 3))) & 3u;
+}
+
+int zf_is_trad_only(int32_t cp)
+{
+    return (script_class(cp) & 1u) != 0;
+}
+
+int zf_is_simp_only(int32_t cp)
+{
+    return (script_class(cp) & 2u) != 0;
 }
