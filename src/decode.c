@@ -118,15 +118,16 @@ int zf_decoder_open(zf_decoder *d, const zf_detection *det)
     d->det = *det;
     d->cd = (void *)(iconv_t)-1;
     d->alt[0] = d->alt[1] = (void *)(iconv_t)-1;
-    d->identity = det->bom == 0;
     if (d->det.kind != ZF_ENC_UTF8 && is_wide(d->det.name))
         d->det.kind = ZF_ENC_WIDE;
+    /* ASCII lines of a legacy document are copied as they are, so only a
+     * wide encoding or a byte order mark changes bytes from the start */
+    d->identity = det->bom == 0 && d->det.kind != ZF_ENC_WIDE;
     if (d->det.kind != ZF_ENC_UTF8) {
         iconv_t cd = iconv_open("UTF-8", d->det.name);
         if (cd == (iconv_t)-1)
             return ZHFIX_EENCODING;
         d->cd = (void *)cd;
-        d->identity = 0;
     }
     if (!d->det.strict && d->det.kind != ZF_ENC_WIDE) {
         for (int i = 0; i < 2; i++)
@@ -231,6 +232,7 @@ static int decode_line(zf_decoder *d, const char *in, size_t len, size_t off, zf
     if (d->det.strict) {
         if (d->det.kind == ZF_ENC_UTF8)
             return utf8_lenient(d, in, len, off, out);
+        d->identity = 0;
         return decode_lenient(d, (iconv_t)d->cd, in, len, off, out);
     }
     /* candidates, each decoded into scratch space at the end of out */
@@ -287,6 +289,7 @@ static int decode_line(zf_decoder *d, const char *in, size_t len, size_t off, zf
     /* nothing reads it cleanly: the document's own reading, with U+FFFD */
     if (d->det.kind == ZF_ENC_UTF8)
         return utf8_lenient(d, in, len, off, out);
+    d->identity = 0;
     return decode_lenient(d, (iconv_t)d->cd, in, len, off, out);
 }
 
@@ -308,6 +311,21 @@ static int decode_utf8(zf_decoder *d, const char *raw, size_t len, int final,
                        size_t off, zf_buf *out, size_t *used)
 {
     size_t pos = 0;
+    /* Whole lines only, so a line with a bad byte is judged from its start
+     * however the input was fed; a line longer than the window is decoded
+     * as far as it goes. */
+    if (!final) {
+        size_t e = len;
+        while (e > 0 && raw[e - 1] != '\n')
+            e--;
+        if (e > 0) {
+            len = e;
+            final = 1; /* nothing is cut at a line end */
+        } else if (len < ZF_WINDOW) {
+            *used = 0;
+            return ZHFIX_OK;
+        }
+    }
     while (pos < len) {
         size_t v = zf_utf8_valid_prefix(raw + pos, len - pos);
         if (pos + v == len) {
@@ -368,6 +386,7 @@ static int decode_legacy(zf_decoder *d, const char *raw, size_t len, int final,
             int e = run_iconv((iconv_t)d->cd, raw + pos, len - pos, out, &done);
             if (e == ENOMEM)
                 return ZHFIX_ENOMEM;
+            d->identity = 0;
             if (e == EILSEQ) {
                 out->len = mark;
                 int rc = decode_lenient(d, (iconv_t)d->cd, raw + pos, done + 1, off + pos, out);

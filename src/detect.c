@@ -103,16 +103,34 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
 {
     memset(det, 0, sizeof *det);
     if (forced) {
-        det->strict = 1;
+        /* The caller's encoding, but its own byte order mark is still a
+         * mark, not a character (iconv's plain "UTF-16" handles its own). */
+        zf_detection b;
+        memset(&b, 0, sizeof b);
+        int has_bom = bom((const unsigned char *)s, n, &b);
         if (!strcasecmp(forced, "UTF-8") || !strcasecmp(forced, "UTF8"))
             set(det, ZF_ENC_UTF8, "UTF-8", "UTF-8");
         else
             set(det, ZF_ENC_LEGACY, forced, forced);
+        if (has_bom && !strcasecmp(det->name, b.name))
+            det->bom = b.bom;
+        det->strict = 1;
         return ZHFIX_OK;
     }
     if (bom((const unsigned char *)s, n, det))
         return ZHFIX_OK;
     int partial = !final;
+    /* A sample cut from a longer input ends inside a line (perhaps inside a
+     * character): judge the complete lines only, where there are some. */
+    if (partial) {
+        size_t e = n;
+        while (e > 0 && s[e - 1] != '\n')
+            e--;
+        if (e > 0) {
+            n = e;
+            partial = 0;
+        }
+    }
     int has_nul = memchr(s, 0, n) != NULL;
     size_t valid = zf_utf8_valid_prefix(s, n);
     if (!has_nul && (valid == n || (partial && n - valid < 4 && n - valid > 0 &&

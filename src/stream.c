@@ -118,7 +118,8 @@ static int emit(zhfix_stream *s, size_t cut)
     s->in_base += cut;
     s->out_base += out_len;
     s->bytes_out += out_len;
-    memmove(s->text.p, s->text.p + cut, s->text.len - cut);
+    if (cut < s->text.len)
+        memmove(s->text.p, s->text.p + cut, s->text.len - cut);
     s->text.len -= cut;
     return ZHFIX_OK;
 }
@@ -178,8 +179,12 @@ static int decode_some(zhfix_stream *s, int final)
     if (s->state == S_DETECT) {
         if (!final && s->raw.len < DETECT_MIN)
             return ZHFIX_OK;
+        /* Always the same sample, however the input was fed: the first
+         * DETECT_MIN bytes, or all of a shorter input. */
         zf_detection det;
-        int rc = zf_detect(s->raw.p ? s->raw.p : "", s->raw.len, final, s->ctx->opt.from, &det);
+        size_t sample = s->raw.len < DETECT_MIN ? s->raw.len : DETECT_MIN;
+        int rc = zf_detect(s->raw.p ? s->raw.p : "", sample, final && sample == s->raw.len,
+                           s->ctx->opt.from, &det);
         if (rc != ZHFIX_OK)
             return rc;
         rc = zf_decoder_open(&s->dec, &det);
@@ -188,17 +193,21 @@ static int decode_some(zhfix_stream *s, int final)
         s->dec_open = 1;
         s->state = S_DECODE;
         /* skip the byte order mark */
-        memmove(s->raw.p, s->raw.p + det.bom, s->raw.len - det.bom);
-        s->raw.len -= det.bom;
-        s->raw_off += det.bom;
+        if (det.bom) {
+            memmove(s->raw.p, s->raw.p + det.bom, s->raw.len - det.bom);
+            s->raw.len -= det.bom;
+            s->raw_off += det.bom;
+        }
     }
     size_t used = 0;
     int rc = zf_decode(&s->dec, s->raw.p ? s->raw.p : "", s->raw.len, final, s->raw_off,
                        &s->text, &used);
     if (rc != ZHFIX_OK)
         return rc;
-    memmove(s->raw.p, s->raw.p + used, s->raw.len - used);
-    s->raw.len -= used;
+    if (used) {
+        memmove(s->raw.p, s->raw.p + used, s->raw.len - used);
+        s->raw.len -= used;
+    }
     s->raw_off += used;
     return process(s, final);
 }
