@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,15 +94,20 @@ int cli_same_result(const struct cli_same *s, size_t raw_total)
 
 /* ---- signals --------------------------------------------------------- */
 
-/* The temporary files in existence (the output and, in the rare fallback,
- * a backup copy), for the signal handler to remove. */
-static char sig_path[2][4096];
-static volatile sig_atomic_t sig_live[2];
+/* The temporary files in existence (the outputs and, in the rare fallback,
+ * backup copies; two per -j thread at the most), for the signal handler to
+ * remove.  A slot is taken and given back with the fatal signals blocked in
+ * the thread, and the handler reads only slots marked live; the lock keeps
+ * two threads from taking the same slot. */
+#define SLOTS (2 * CLI_MAX_JOBS + 2)
+static char sig_path[SLOTS][4096];
+static volatile sig_atomic_t sig_live[SLOTS];
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static const int fatal[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGXFSZ};
 
 static void on_fatal(int sig)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < SLOTS; i++)
         if (sig_live[i])
             unlink(sig_path[i]);
     signal(sig, SIG_DFL);
@@ -128,12 +134,13 @@ static void block(sigset_t *old)
     sigemptyset(&set);
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         sigaddset(&set, fatal[i]);
-    sigprocmask(SIG_BLOCK, &set, old);
+    pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
 /* mkstemp in path's directory; the name is registered for the signal
- * handler in slot, atomically with its creation.  Returns the fd or -1. */
-static int make_temp(const char *path, int slot, char **tmp)
+ * handler in a free slot (*slot), atomically with its creation.  Returns
+ * the fd or -1. */
+static int make_temp(const char *path, int *slot, char **tmp)
 {
     const char *slash = strrchr(path, '/');
     size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -147,11 +154,19 @@ static int make_temp(const char *path, int slot, char **tmp)
     block(&old);
     int fd = mkstemp(t);
     int e = errno;
-    if (fd >= 0 && strlen(t) < sizeof sig_path[slot]) {
-        strcpy(sig_path[slot], t);
-        sig_live[slot] = 1;
+    *slot = -1;
+    if (fd >= 0 && strlen(t) < sizeof sig_path[0]) {
+        pthread_mutex_lock(&slot_lock);
+        for (int i = 0; i < SLOTS; i++)
+            if (!sig_live[i]) {
+                strcpy(sig_path[i], t);
+                sig_live[i] = 1;
+                *slot = i;
+                break;
+            }
+        pthread_mutex_unlock(&slot_lock);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
         free(t);
         errno = e;
@@ -161,14 +176,19 @@ static int make_temp(const char *path, int slot, char **tmp)
     return fd;
 }
 
-static void drop_temp(int slot, char **tmp, int remove)
+static void drop_temp(int *slot, char **tmp, int remove)
 {
     sigset_t old;
     block(&old);
     if (*tmp && remove)
         unlink(*tmp);
-    sig_live[slot] = 0;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (*slot >= 0) {
+        pthread_mutex_lock(&slot_lock);
+        sig_live[*slot] = 0;
+        pthread_mutex_unlock(&slot_lock);
+        *slot = -1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     free(*tmp);
     *tmp = NULL;
 }
@@ -237,6 +257,7 @@ void cli_inplace_begin(struct cli_inplace *ip, const char *path, int fd,
     ip->fd = fd;
     ip->st = *st;
     ip->tmp_fd = -1;
+    ip->slot = -1;
     cli_same_init(&ip->same, fd);
 }
 
@@ -244,7 +265,7 @@ void cli_inplace_begin(struct cli_inplace *ip, const char *path, int fd,
  * give it the out_total bytes found equal so far. */
 static int start(struct cli_inplace *ip)
 {
-    ip->tmp_fd = make_temp(ip->path, 0, &ip->tmp_path);
+    ip->tmp_fd = make_temp(ip->path, &ip->slot, &ip->tmp_path);
     if (ip->tmp_fd < 0)
         return fail(ip, "cannot create a temporary file beside it");
     if (copy_attrs(ip->tmp_fd, &ip->st))
@@ -311,7 +332,8 @@ static int backup(struct cli_inplace *ip, const char *suffix)
         fail(ip, "cannot make the backup");
     } else {
         char *t = NULL;
-        int fd = make_temp(ip->path, 1, &t);
+        int slot = -1;
+        int fd = make_temp(ip->path, &slot, &t);
         if (fd < 0) {
             fail(ip, "cannot create a temporary file beside it");
         } else {
@@ -323,7 +345,7 @@ static int backup(struct cli_inplace *ip, const char *suffix)
                 bad = fail(ip, "cannot write the backup");
             if (!bad && rename(t, bak) != 0)
                 bad = fail(ip, "cannot make the backup");
-            drop_temp(1, &t, bad);
+            drop_temp(&slot, &t, bad);
             rc = bad ? -1 : 0;
         }
     }
@@ -368,7 +390,7 @@ int cli_inplace_commit(struct cli_inplace *ip, const char *suffix, int *rewritte
         return -1;
     if (rename(ip->tmp_path, ip->path) != 0)
         return fail(ip, "cannot replace it");
-    drop_temp(0, &ip->tmp_path, 0);
+    drop_temp(&ip->slot, &ip->tmp_path, 0);
     sync_dir(ip->path);
     *rewritten = 1;
     return 0;
@@ -380,7 +402,7 @@ void cli_inplace_abort(struct cli_inplace *ip)
     if (ip->tmp_fd >= 0)
         close(ip->tmp_fd);
     ip->tmp_fd = -1;
-    drop_temp(0, &ip->tmp_path, 1);
+    drop_temp(&ip->slot, &ip->tmp_path, 1);
     cli_buf_free(&ip->wb);
     cli_same_free(&ip->same);
     errno = e;

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
 enum {
     OPT_CHECK = 256, OPT_DIFF, OPT_EXPLAIN, OPT_REPORT, OPT_SCRIPT, OPT_ONLY,
-    OPT_SKIP, OPT_FROM, OPT_TO, OPT_FORCE, OPT_HELP, OPT_VERSION
+    OPT_SKIP, OPT_FROM, OPT_TO, OPT_FORCE, OPT_HELP, OPT_VERSION, OPT_JSONL,
+    OPT_JSONL_INVALID, OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_DIR, OPT_STATS
 };
 
 struct opt {
@@ -61,13 +63,40 @@ static const struct opt opts[] = {
     {"force", OPT_FORCE, no_argument, NULL,
      "with -i, rewrite a file with undecodable bytes\n"
      "too (each becomes U+FFFD)"},
+    {"jsonl", OPT_JSONL, optional_argument, "FIELD,...",
+     "the input is JSON Lines: repair the string value\n"
+     "of each FIELD (default text; a.b is key b of the\n"
+     "object under key a) and keep every other byte of\n"
+     "the record; one output line per input line"},
+    {"jsonl-invalid", OPT_JSONL_INVALID, required_argument, "ACTION",
+     "a line that is not a JSON object: fail (default:\n"
+     "error naming FILE:LINE, exit 3, -i leaves the\n"
+     "file alone), pass (copy it, with a warning) or\n"
+     "drop (leave it out, with a warning)"},
     {"recursive", 'r', no_argument, NULL,
      "process the files under each directory (default\n"
      ".) in sorted order; symbolic links are not\n"
      "followed, binary files are skipped with a notice"},
+    {"dereference-recursive", 'R', no_argument, NULL,
+     "like -r, but follow every symbolic link"},
+    {"include", OPT_INCLUDE, required_argument, "GLOB",
+     "with -r, process only files whose base name\n"
+     "matches GLOB (repeatable; FILEs named are always\n"
+     "processed)"},
+    {"exclude", OPT_EXCLUDE, required_argument, "GLOB",
+     "with -r, skip files whose base name matches GLOB"},
+    {"exclude-dir", OPT_EXCLUDE_DIR, required_argument, "GLOB",
+     "with -r, skip directories whose name matches GLOB"},
+    {"jobs", 'j', required_argument, "N",
+     "repair N files at a time, in N threads; the\n"
+     "output and --report keep the input order"},
+    {"stats", OPT_STATS, no_argument, NULL,
+     "print a summary on standard error at the end:\n"
+     "files, bytes, edits of each kind, time"},
     {"quiet", 'q', no_argument, NULL,
-     "print no warnings or notices (errors still are);\n"
-     "with --check, list nothing: the exit status tells"},
+     "print no warnings, notices or progress (errors\n"
+     "still are); with --check, list nothing: the exit\n"
+     "status tells"},
     {"help", OPT_HELP, no_argument, NULL, "print this help and exit"},
     {"version", OPT_VERSION, no_argument, NULL, "print the version and exit"},
 };
@@ -115,6 +144,8 @@ static void help(FILE *out)
           "--diff and --explain show the repair of the decoded text (a change of\n"
           "encoding alone shows no diff); with -i they are printed while the\n"
           "files are changed.\n"
+          "On a terminal, a progress line on standard error shows files, MB,\n"
+          "MB/s, edits and the time left, for runs longer than a second.\n"
           "\n"
           "Exit status: 0 done, 1 --check found files to repair, 2 usage error,\n"
           "3 some input could not be read, repaired or written (the others were\n"
@@ -149,6 +180,49 @@ static unsigned pass_list(const char *opt, const char *list)
     }
 }
 
+/* Append an option's argument to a list.  Returns 0 or -1. */
+static int list_add(struct cli_list *l, const char *s)
+{
+    const char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    v[l->n++] = s;
+    l->v = v;
+    return 0;
+}
+
+/* --jsonl=a,b.c: the field names, each a copy. */
+static int field_list(struct cli_list *l, const char *spec)
+{
+    for (const char *p = spec;; p++) {
+        size_t len = strcspn(p, ",");
+        char *f = strndup(p, len);
+        if (!f || list_add(l, f)) {
+            free(f);
+            return -1;
+        }
+        if (!len || f[0] == '.' || f[len - 1] == '.' || strstr(f, "..")) {
+            fprintf(stderr, "zhfix: empty field name in --jsonl='%s'\n"
+                    "Try 'zhfix --help' for more information.\n", spec);
+            return 1;
+        }
+        p += len;
+        if (!*p)
+            return 0;
+    }
+}
+
+void cli_free(struct cli *c)
+{
+    for (size_t i = 0; i < c->fields.n; i++)
+        free((char *)c->fields.v[i]);
+    free(c->fields.v);
+    free(c->include.v);
+    free(c->exclude.v);
+    free(c->exclude_dir.v);
+    memset(c, 0, sizeof *c);
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, int *first)
 {
     struct option lo[N_OPTS + 1];
@@ -171,6 +245,7 @@ int cli_parse(int argc, char **argv, struct cli *c, int *first)
 
     memset(c, 0, sizeof *c);
     zhfix_options_init(&c->zo);
+    c->jobs = 1;
     unsigned only = ZHFIX_PASS_ALL, skip = 0;
     int ch;
     argv[0] = (char *)"zhfix"; /* getopt_long's messages name argv[0] */
@@ -181,6 +256,49 @@ int cli_parse(int argc, char **argv, struct cli *c, int *first)
             c->suffix = optarg && *optarg ? optarg : NULL;
             break;
         case 'r': c->recursive = 1; break;
+        case 'R': c->recursive = c->follow = 1; break;
+        case 'j': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || end == optarg || n < 1 || n > CLI_MAX_JOBS) {
+                fprintf(stderr, "zhfix: invalid -j '%s' (1 to %d)\n", optarg, CLI_MAX_JOBS);
+                goto usage;
+            }
+            c->jobs = (int)n;
+            break;
+        }
+        case OPT_JSONL: {
+            c->jsonl = 1;
+            for (size_t i = 0; i < c->fields.n; i++)
+                free((char *)c->fields.v[i]);
+            c->fields.n = 0;
+            int e = field_list(&c->fields, optarg ? optarg : "text");
+            if (e < 0)
+                goto nomem;
+            if (e > 0)
+                return CLI_EXIT_USAGE;
+            break;
+        }
+        case OPT_JSONL_INVALID:
+            if (strcmp(optarg, "fail") == 0) c->jsonl_invalid = CLI_INVALID_FAIL;
+            else if (strcmp(optarg, "pass") == 0) c->jsonl_invalid = CLI_INVALID_PASS;
+            else if (strcmp(optarg, "drop") == 0) c->jsonl_invalid = CLI_INVALID_DROP;
+            else
+                return usage_error("unknown --jsonl-invalid '%s' (fail, pass or drop)", optarg);
+            break;
+        case OPT_INCLUDE:
+            if (list_add(&c->include, optarg))
+                goto nomem;
+            break;
+        case OPT_EXCLUDE:
+            if (list_add(&c->exclude, optarg))
+                goto nomem;
+            break;
+        case OPT_EXCLUDE_DIR:
+            if (list_add(&c->exclude_dir, optarg))
+                goto nomem;
+            break;
+        case OPT_STATS: c->stats = 1; break;
         case 'q': c->quiet = 1; break;
         case OPT_CHECK: c->check = 1; break;
         case OPT_DIFF: c->diff = 1; break;
@@ -216,11 +334,21 @@ int cli_parse(int argc, char **argv, struct cli *c, int *first)
             printf("zhfix %s (libzhfix %s)\n", ZHFIX_VERSION_STRING, zhfix_version());
             return fflush(stdout) == 0 && !ferror(stdout) ? CLI_EXIT_OK : CLI_EXIT_TROUBLE;
         default: /* getopt_long has said what is wrong */
-            fputs("Try 'zhfix --help' for more information.\n", stderr);
-            return CLI_EXIT_USAGE;
+            goto usage;
         }
     }
     c->zo.passes = only & ~skip;
+    if (c->jsonl) {
+        /* JSON text is UTF-8 (RFC 8259, section 8.1): the values are
+         * repaired as UTF-8, never re-detected */
+        if (c->zo.from && strcasecmp(c->zo.from, "UTF-8") && strcasecmp(c->zo.from, "UTF8"))
+            return usage_error("--jsonl reads UTF-8 (JSON text is UTF-8): it cannot be "
+                               "combined with --from=%s", c->zo.from);
+        if (c->to)
+            return usage_error("--jsonl writes UTF-8 (JSON text is UTF-8): it cannot be "
+                               "combined with --to=%s", c->to);
+        c->zo.from = "UTF-8";
+    }
 
     if (c->check && (c->in_place || c->diff || c->explain))
         return usage_error("--check cannot be combined with %s",
@@ -237,4 +365,10 @@ int cli_parse(int argc, char **argv, struct cli *c, int *first)
     c->text = !c->in_place && !c->check && !c->diff && !c->explain;
     *first = optind;
     return -1;
+usage:
+    fputs("Try 'zhfix --help' for more information.\n", stderr);
+    return CLI_EXIT_USAGE;
+nomem:
+    fputs("zhfix: out of memory\n", stderr);
+    return CLI_EXIT_TROUBLE;
 }

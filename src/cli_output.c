@@ -12,14 +12,28 @@
 
 /* ---- messages -------------------------------------------------------- */
 
+/* Where this thread's messages go: standard error, or a -j worker's spool. */
+static _Thread_local FILE *capture;
+
+void cli_msg_capture(FILE *f)
+{
+    capture = f;
+}
+
 static void vmsg(const char *file, const char *fmt, va_list ap)
 {
-    fflush(stdout); /* keep the order of the two streams on a terminal */
-    fputs("zhfix: ", stderr);
+    FILE *f = capture ? capture : stderr;
+    if (!capture) {
+        fflush(stdout); /* keep the order of the two streams on a terminal */
+        cli_stderr_lock();
+    }
+    fputs("zhfix: ", f);
     if (file)
-        fprintf(stderr, "%s: ", file);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+        fprintf(f, "%s: ", file);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    if (!capture)
+        cli_stderr_unlock();
 }
 
 void cli_error(const char *file, const char *fmt, ...)
@@ -103,7 +117,7 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 /* ---- --explain ------------------------------------------------------- */
 
 /* Edit text on one line: control characters escaped, the rest as is. */
-static void put_visible(FILE *out, const char *s, size_t n)
+void cli_put_visible(FILE *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -121,9 +135,9 @@ int cli_explain_chunk(FILE *out, const char *name, const zhfix_chunk *ch)
         const zhfix_edit *e = &ch->edits[i];
         fprintf(out, "%s:%zu:%zu: %s: ", name, e->line, e->col,
                 zhfix_edit_kind_name(e->kind));
-        put_visible(out, e->before, e->before_len);
+        cli_put_visible(out, e->before, e->before_len);
         fputs(" -> ", out);
-        put_visible(out, e->after, e->after_len);
+        cli_put_visible(out, e->after, e->after_len);
         fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;
@@ -419,6 +433,14 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static void put_edits(FILE *out, const size_t *edits)
+{
+    fputs(",\"edits\":{", out);
+    for (int k = 0; k < ZHFIX_EDIT_KIND_COUNT; k++)
+        fprintf(out, "%s\"%s\":%zu", k ? "," : "", zhfix_edit_kind_name(k), edits[k]);
+    fputc('}', out);
+}
+
 int cli_report(FILE *out, const struct cli_result *r)
 {
     fputs("{\"path\":", out);
@@ -438,10 +460,35 @@ int cli_report(FILE *out, const struct cli_result *r)
             r->changed ? "true" : "false", r->bytes_in, r->bytes_out, r->bad_bytes);
     if (r->bad_bytes)
         fprintf(out, ",\"first_bad_offset\":%zu", r->first_bad);
-    fputs(",\"edits\":{", out);
-    for (int k = 0; k < ZHFIX_EDIT_KIND_COUNT; k++)
-        fprintf(out, "%s\"%s\":%zu", k ? "," : "", zhfix_edit_kind_name(k), r->edits[k]);
-    fputs("}}\n", out);
+    put_edits(out, r->edits);
+    if (r->jsonl)
+        fprintf(out, ",\"records\":%zu,\"records_changed\":%zu,\"records_invalid\":%zu,"
+                "\"values_kept\":%zu", r->records, r->records_changed, r->records_invalid,
+                r->values_kept);
+    fputs("}\n", out);
     /* one line per file as soon as it is done: a reader can follow along */
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+int cli_report_record(FILE *out, const char *path, size_t line, const struct cli_jsonl_rec *rec,
+                      const char *action)
+{
+    fputs("{\"path\":", out);
+    json_str(out, path);
+    fprintf(out, ",\"line\":%zu,\"status\":", line);
+    json_str(out, rec->error ? "invalid" : "ok");
+    if (rec->error) {
+        char why[160];
+        snprintf(why, sizeof why, "%s at column %zu", rec->error, rec->error_col);
+        fputs(",\"error\":", out);
+        json_str(out, why);
+        fputs(",\"action\":", out);
+        json_str(out, action);
+    } else {
+        fprintf(out, ",\"changed\":%s,\"values_changed\":%zu,\"values_kept\":%zu",
+                rec->changed ? "true" : "false", rec->changed, rec->kept);
+        put_edits(out, rec->edits);
+    }
+    fputs("}\n", out);
+    return ferror(out) ? -1 : 0;
 }

@@ -1,5 +1,5 @@
 /*
- * cli_walk.c - -r: the regular files under a directory.
+ * cli_walk.c - -r and -R: the regular files under a directory.
  *
  * Entries are visited in bytewise sorted order, so two runs over the same
  * tree print the same thing.  A directory is read whole before any of its
@@ -7,9 +7,18 @@
  * a backup) are never visited.  Symbolic links are not followed (a link
  * out of the tree, or a loop, cannot surprise anyone); FIFOs, sockets and
  * devices are skipped: reading them could block or never end.
+ *
+ * -R follows symbolic links, as grep -R does: a link to a directory is
+ * walked unless that directory is already one of the walk's own ancestors
+ * (a loop, skipped with a notice), a broken link is an error.
+ *
+ * --include, --exclude and --exclude-dir match the base name with
+ * fnmatch(3), as grep does.  They filter what a walk finds; a FILE named on
+ * the command line is always processed.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +35,23 @@ static int worse(int a, int b)
     return a > b ? a : b; /* 3 (trouble) > 1 (found) > 0 */
 }
 
-int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
+static int any(const struct cli_list *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (fnmatch(l->v[i], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* The directories from the top of the walk down to the current one. */
+struct up {
+    dev_t dev;
+    ino_t ino;
+    const struct up *next;
+};
+
+static int walk(const char *dir, const struct cli *c, cli_walk_fn fn, void *arg,
+                const struct up *up)
 {
     /* "" is the current directory, its entries named without "./" */
     const char *shown = *dir ? dir : ".";
@@ -78,12 +103,21 @@ int cli_walk(const char *dir, cli_walk_fn fn, void *arg)
             strcat(path, "/");
         strcat(path, names[i]);
         struct stat st;
-        if (lstat(path, &st) != 0) {
+        if ((c->follow ? stat(path, &st) : lstat(path, &st)) != 0) {
             cli_error(path, "%s", strerror(errno));
             rc = CLI_EXIT_TROUBLE;
         } else if (S_ISDIR(st.st_mode)) {
-            rc = worse(rc, cli_walk(path, fn, arg));
-        } else if (S_ISREG(st.st_mode)) {
+            const struct up *a = up;
+            while (a && !(a->dev == st.st_dev && a->ino == st.st_ino))
+                a = a->next;
+            if (a) {
+                cli_warn(c, path, "recursive directory loop, skipped");
+            } else if (!any(&c->exclude_dir, names[i])) {
+                struct up here = {st.st_dev, st.st_ino, up};
+                rc = worse(rc, walk(path, c, fn, arg, &here));
+            }
+        } else if (S_ISREG(st.st_mode) && (!c->include.n || any(&c->include, names[i])) &&
+                   !any(&c->exclude, names[i])) {
             rc = worse(rc, fn(arg, path));
         }
         free(path);
@@ -99,4 +133,15 @@ out:
         free(names[i]);
     free(names);
     return rc;
+}
+
+int cli_walk(const char *dir, const struct cli *c, cli_walk_fn fn, void *arg)
+{
+    struct stat st;
+    struct up top = {0, 0, NULL};
+    if (stat(*dir ? dir : ".", &st) == 0) {
+        top.dev = st.st_dev;
+        top.ino = st.st_ino;
+    }
+    return walk(dir, c, fn, arg, &top);
 }

@@ -1,0 +1,5 @@
+#!/bin/sh
+# jsonl.sh - being written
+. "$(dirname "$0")/setup.sh"
+ok "placeholder"
+done_testing
