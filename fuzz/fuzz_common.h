@@ -40,9 +40,6 @@
  * chunked stream must give exactly what the one-shot repair gives. */
 #define FUZZ_AMP_MIN ((size_t)72 << 10)
 #define FUZZ_AMP_MAX ((size_t)160 << 10)
-/* How much the stream reads before it decides the encoding (stream.c's
- * DETECT_MIN, documented in its header comment). */
-#define FUZZ_DETECT_SAMPLE ((size_t)64 << 10)
 
 #define FUZZ_FAIL(...)                                          \
     do {                                                        \
@@ -60,11 +57,7 @@
 
 /* Non-zero when property `name` is listed in $ZHFIX_FUZZ_SKIP (names
  * separated by commas), to fuzz past a known failure while it is being
- * fixed: chunked (stream vs one-shot), chunked-utf8-bad (the same, only
- * for inputs read as UTF-8 that hold invalid sequences), detect-sample
- * (compare the chunked stream with one whose encoding was decided on the
- * same first 64 KiB, rather than with the one-shot repair that decides on
- * all of its input; chunks are cut at 64 KiB), changed (zhfix_stream_changed),
+ * fixed: chunked (stream vs one-shot), changed (zhfix_stream_changed),
  * passthrough, lenient, roundtrip (fuzz_decode.c). */
 static int fuzz_skip(const char *name)
 {
@@ -363,9 +356,6 @@ static int fuzz_run_stream(const zhfix_ctx *ctx, const fuzz_input *in, fuzz_sink
     int rc = ZHFIX_OK;
     for (size_t pos = 0; pos < in->len && rc == ZHFIX_OK;) {
         size_t n = fuzz_next_chunk(in, &st, in->len - pos);
-        if (fuzz_skip("detect-sample") && pos < FUZZ_DETECT_SAMPLE &&
-            pos + n > FUZZ_DETECT_SAMPLE)
-            n = FUZZ_DETECT_SAMPLE - pos; /* a feed ends where the sample does */
         rc = zhfix_stream_feed(s, in->payload + pos, n);
         pos += n;
     }
@@ -406,50 +396,14 @@ static void fuzz_dump(const char *name, const char *p, size_t n)
     fprintf(stderr, "wrote %s\n", path);
 }
 
-/* The reference for ZHFIX_FUZZ_SKIP=detect-sample: a stream fed the
- * detection sample in one piece, then the rest in one piece.  Output as
- * zhfix_repair() gives it. */
-static int fuzz_two_feeds(const zhfix_ctx *ctx, const fuzz_input *in, char **out,
-                          size_t *out_len)
-{
-    fuzz_sink k;
-    memset(&k, 0, sizeof k);
-    zhfix_stream *s = zhfix_stream_new(ctx, fuzz_sink_fn, &k);
-    if (!s)
-        abort();
-    int rc = zhfix_stream_feed(s, in->payload, FUZZ_DETECT_SAMPLE);
-    if (rc == ZHFIX_OK)
-        rc = zhfix_stream_feed(s, in->payload + FUZZ_DETECT_SAMPLE,
-                               in->len - FUZZ_DETECT_SAMPLE);
-    if (rc == ZHFIX_OK)
-        rc = zhfix_stream_end(s);
-    zhfix_stream_free(s);
-    fuzz_append(&k, "", 0); /* room for the NUL */
-    k.out[k.out_len] = '\0';
-    *out = k.out;
-    *out_len = k.out_len;
-    return rc;
-}
-
 /* The one-shot repair must give what the chunked stream gave. */
 static void fuzz_check_oneshot(const zhfix_ctx *ctx, const fuzz_input *in, int stream_rc,
                                const fuzz_sink *k)
 {
     char *out = NULL;
     size_t out_len = 0;
-    int rc;
-    if (fuzz_skip("detect-sample") && in->len > FUZZ_DETECT_SAMPLE) {
-        rc = fuzz_two_feeds(ctx, in, &out, &out_len);
-    } else {
-        rc = zhfix_repair(ctx, in->payload, in->len, &out, &out_len);
-    }
-    /* chunked-utf8-bad skips only inputs read as UTF-8 that hold invalid
-     * sequences (the open bug of repro-stream-utf8-line-split-at-feed), so
-     * the rest of the comparison keeps working */
-    if (fuzz_skip("chunked") ||
-        (fuzz_skip("chunked-utf8-bad") &&
-         (strcmp(k->encoding, "UTF-8") == 0 || strcmp(k->encoding, "mixed") == 0) &&
-         fuzz_utf8_check(in->payload, in->len) != in->len)) {
+    int rc = zhfix_repair(ctx, in->payload, in->len, &out, &out_len);
+    if (fuzz_skip("chunked")) {
         free(out);
         return;
     }
