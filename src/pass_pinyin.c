@@ -67,15 +67,15 @@ int zf_is_simp_only(int32_t cp);
  * polyphone it discusses: 長(cháng) / 長(zhǎng)); 3 is past that, while the
  * damage is dense, one annotation per 6 to 9 Han characters in seeds
  * 000-003 (168 to 271 per document), so any damaged paragraph reaches it.
- * Lines are too short a unit: a third of the seeds' lines (titles,
+ * Lines are too short a unit: two in five of the seeds' lines (titles,
  * bylines) have fewer than 3. */
 #define DAMAGE_MIN 3
 
 enum { NONE, WEAK, STRONG };
 
-/* Whether an annotation opens at s[open] == '(': NONE, or WEAK / STRONG
- * (after a character both scripts use / after a Traditional-only form)
- * with *end just past its ')'. */
+/* Whether an annotation opens at s[open] == '(': NONE, or STRONG (after a
+ * Traditional-only form, rule (S)) / WEAK (after any other Han character,
+ * rule (W)) with *end just past its ')'. */
 static int annotation_at(const char *s, size_t n, size_t open, size_t *end)
 {
     /* A Han character is 3 or 4 bytes: the byte before '(' must be a
