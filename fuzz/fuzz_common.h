@@ -57,7 +57,8 @@
 
 /* Non-zero when property `name` is listed in $ZHFIX_FUZZ_SKIP (names
  * separated by commas), to fuzz past a known failure while it is being
- * fixed: chunked (stream vs one-shot), changed (zhfix_stream_changed),
+ * fixed: chunked (stream vs one-shot), idempotent-nul (idempotence, for
+ * outputs that hold a NUL), changed (zhfix_stream_changed),
  * passthrough, lenient, roundtrip (fuzz_decode.c). */
 static int fuzz_skip(const char *name)
 {

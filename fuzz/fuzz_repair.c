@@ -56,7 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "repair failed: %d (%s)", rc, zhfix_strerror(rc));
     }
 
-    if (idempotent && rc == ZHFIX_OK) {
+    /* idempotent-nul: skip outputs holding U+0000, which only a forced
+     * --from lets through (see fuzz/known-failing) */
+    if (idempotent && rc == ZHFIX_OK &&
+        !(fuzz_skip("idempotent-nul") && k.out_len && memchr(k.out, 0, k.out_len))) {
         /* zhfix | zhfix: the second run reads the first's UTF-8 output with
          * the same script and passes, its encoding detected as a user's
          * pipe would (no --from) */
