@@ -53,10 +53,6 @@
 
 #include "zf.h"
 
-/* TODO(lead): move to zf.h, section "readings" (readings.c). */
-int zf_is_trad_only(int32_t cp);
-int zf_is_simp_only(int32_t cp);
-
 /* Longest "(...)" content looked at: one syllable in any spelling
  * zf_pinyin_syllable() accepts is at most 16 bytes. */
 #define ANNOT_MAX 16

@@ -151,6 +151,13 @@ int zf_pinyin_syllable(const char *s, size_t len);
 /* Non-zero when syllable id syl is a reading of cp or of a Simplified
  * character cp stands for (BMP only). */
 int zf_readings_has(int32_t cp, int syl);
+/* Non-zero when cp is a Traditional form that Simplified text does not use:
+ * it has a Simplified form other than itself and is not its own Simplified
+ * form (網 長 區; not 乾 著 復, not 行).  BMP only (Unihan variants). */
+int zf_is_trad_only(int32_t cp);
+/* Non-zero when cp is a Simplified form that Traditional text does not use
+ * (网 长 区; not 干 后 里).  BMP only. */
+int zf_is_simp_only(int32_t cp);
 
 /* How plausible decoded text is as Chinese (or any real) text: the sum of
  * per-character costs (zf_char_cost for Han; fixed costs by class for the
