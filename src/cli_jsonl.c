@@ -33,8 +33,9 @@
  *
  * A lone surrogate (\uD800 with no partner) has no UTF-8 form: such a value
  * is left as it was, with a warning, and the rest of the record is still
- * repaired.  So is a value holding U+0000 (the library reads NUL as the
- * sign of binary input).
+ * repaired.  (U+0000 is repaired like any character: the values are read
+ * as forced UTF-8, where a NUL is no sign of binary input; should the
+ * library still call a value binary, it is kept the same way.)
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -302,12 +303,12 @@ static int validate(struct cli_jsonl *x, const char *s, size_t n, unsigned count
             unsigned items = obj ? done[c] / 2 : done[c];
             if (items < (unsigned)ct->size) {
                 if (pos >= n || s[pos] != ',')
-                    return invalid(rec, "',' expected", pos);
+                    return invalid(rec, obj ? "',' or '}' expected" : "',' or ']' expected", pos);
                 pos = skip_ws(s, n, pos + 1);
                 break;
             }
             if (pos >= n || s[pos] != (obj ? '}' : ']') || pos + 1 != (size_t)ct->end)
-                return invalid(rec, obj ? "'}' expected" : "']' expected", pos);
+                return invalid(rec, obj ? "',' or '}' expected" : "',' or ']' expected", pos);
             pos++;
             x->end[c] = i;
             sp--;

@@ -348,6 +348,8 @@ int cli_parse(int argc, char **argv, struct cli *c, int *first)
             return usage_error("--jsonl writes UTF-8 (JSON text is UTF-8): it cannot be "
                                "combined with --to=%s", c->to);
         c->zo.from = "UTF-8";
+        if (c->diff && c->jsonl_invalid == CLI_INVALID_DROP)
+            return usage_error("--diff cannot show a line --jsonl-invalid=drop leaves out%s", "");
     }
 
     if (c->check && (c->in_place || c->diff || c->explain))

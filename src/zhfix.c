@@ -239,6 +239,9 @@ static int jsonl_line(struct job *j, struct cli_jsonl *x, struct cli_result *res
         if (rep && cli_report_record(rep, j->name, j->line, &rec, action))
             return ZHFIX_ENOMEM;
         if (c->jsonl_invalid == CLI_INVALID_FAIL) {
+            /* the records before it go out (-i throws them away) */
+            if (jflush(j))
+                return ZHFIX_ESINK;
             snprintf(j->msg, sizeof j->msg, "%s:%zu: invalid JSON: %s at column %zu", j->name,
                      j->line, rec.error, rec.error_col);
             return JSONL_FAILED;
