@@ -118,10 +118,15 @@ unsigned zf_gbk_encode(int32_t cp)
 
 #define CLEAN_START 180
 
+/* A bridge that was a Traditional character would have been annotated
+ * (damage-model.md section 4: 冊 left `?cè)`, 習 `?xí)`); a bridge lost with
+ * no tail was more likely something else (姟, or no character at all). */
+#define BRIDGE_TRAD 20
+
 /* Taken off the gain of a reading that nothing but the model supports
  * (no pinyin names a lost byte) and that replaces fewer than two garbled
  * two-byte characters. */
-#define WEAK_PENALTY 200
+#define WEAK_PENALTY 100
 
 /* Give up on a hypothesis once the shifted reading is this much less
  * probable than the text as found, some characters in: a damaged run is
@@ -346,6 +351,8 @@ typedef struct {
     int syl;       /* >= 0: only characters with this reading */
     int bad_next;  /* >= 0: a lone trail byte the decoder did not join with
                       this ASCII byte, so (trail, bad_next) is no character */
+    int bridge;    /* >= 0: the lead is the second byte of a bridge lost
+                      without a tail; this is its first byte */
 } colspec;
 
 /*
@@ -420,12 +427,12 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         for (int c = start; c < end; c++) {
             cand *cc = &p->c[c];
             int cost = pc->cost;
-            if (cs->wild) {
-                if (pc->trail == 0xA3 && cc->lead == 0xBF)
-                    cost -= 2 * FREE_BYTE; /* `？`: nothing invented */
-                else if (zf_gbk_decode2(pc->trail, cc->lead))
-                    continue; /* the decoder would have read that pair */
-            }
+            /* a `?` in the run: a pair the decoder could not read, or a
+             * flattened `？` (A3 BF); either way its two bytes are unknown
+             * and paid for alike, so neither reading is favoured */
+            if (cs->wild && zf_gbk_decode2(pc->trail, cc->lead)
+                && !(pc->trail == 0xA3 && cc->lead == 0xBF))
+                continue; /* the decoder would have read that pair */
             if (cost >= cc->cost)
                 continue;
             if (!ready) {
@@ -448,6 +455,9 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         cc.cost += price;
         if (p->avoid && zf_lm_script(cc.cp) == p->avoid)
             cc.cost += SCRIPT_MISMATCH;
+        if (cs->bridge >= 0
+            && zf_lm_script(zf_gbk_decode2((unsigned)cs->bridge, cc.lead)) == ZF_LM_TRAD)
+            cc.cost += BRIDGE_TRAD;
         p->c[n++] = cc;
     }
     p->nc = n;
@@ -569,6 +579,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         cs.wild = wild_prev;
         cs.syl = -1;
         cs.bad_next = -1;
+        cs.bridge = k == 0 && lead.n == ALL ? (int)x2 : -1;
         int paren = 0, ok = 1;
         int32_t give = -1;
         size_t scorepos = tk->end;
@@ -671,6 +682,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         cs.wild = wild_prev;
         cs.syl = -1;
         cs.bad_next = -1;
+        cs.bridge = k == 0 && lead.n == ALL ? (int)x2 : -1;
         if (wild)
             cs.trail = all;
         else
