@@ -72,7 +72,7 @@ def big5_ok(texts):
 def main():
     hans = common.read_lines(os.path.join(common.WORK, "hans.txt"))
     hant = common.read_lines(os.path.join(common.WORK, "hant.txt"))
-    n_par, n_snip = (40, 60) if common.QUICK else (300, 500)
+    n_par, n_snip = (40, 60) if common.QUICK else (200, 400)
     rng = random.Random("%d:detect" % common.SEED)
     mixed = [x for pair in zip(hans, hant) for x in pair]
     sets = {}

@@ -12,7 +12,7 @@ shuffled order each round:
                clause), GBK read as Latin-1, UTF-8 read as CP1252, GBK out
                of step
 
-Throughput.  Each tool is first timed once on a 2 MB prefix of each input
+Throughput.  Each tool is first timed once on a 1 MB prefix of each input
 (0.25 MB quick).  So that the whole `make bench` fits its time budget, a
 tool that would need more than RUN_SECONDS (8 s; 2 s quick) of wall-clock
 time for the whole input reads a prefix of half, a quarter, ... of it
@@ -24,7 +24,7 @@ input, in this order: zhfix FILE, zhfix < FILE, opencc -c t2s -i FILE -o
 '%e %U %S %M'; medians of wall and CPU (user+sys) time.
 
 Memory.  zhfix FILE on every whole SIZE input, killed after MEM_SECONDS
-(20 s; 3 s quick) if not done, and zhfix reading stdin from a pipe that this
+(15 s; 3 s quick) if not done, and zhfix reading stdin from a pipe that this
 script feeds with a 4 MiB block again and again: 1 GiB of clean Simplified
 prose (128 MiB quick), and seed-like text until 1 GiB or MEM_SECONDS.
 Peak RSS is /usr/bin/time's %M.
@@ -32,7 +32,7 @@ Peak RSS is /usr/bin/time's %M.
 Start-up: hyperfine -N on 1 KB files (else a loop of runs).
 
 Profile: perf record on up to 10 MB of seed-like text (as much as zhfix
-does in 20 s), callgrind on as much as zhfix does in 0.5 s.
+does in 8 s of CPU time), callgrind on as much as it does in 0.2 s.
 
 Writes speed.json in BENCH_WORK.
 """
@@ -58,9 +58,9 @@ Q = common.QUICK
 SIZE = int(float(os.environ.get("BENCH_SIZE_MB", 10 if Q else 100)) * MB)
 RUNS = int(os.environ.get("BENCH_RUNS", 1 if Q else 3))
 RUN_SECONDS = float(os.environ.get("BENCH_RUN_SECONDS", 2 if Q else 8))
-MEM_SECONDS = float(os.environ.get("BENCH_MEM_SECONDS", 3 if Q else 20))
+MEM_SECONDS = float(os.environ.get("BENCH_MEM_SECONDS", 3 if Q else 15))
 FULL_SIZE = os.environ.get("BENCH_FULL_SIZE", "") not in ("", "0")
-CAL_BYTES = (MB // 4) if Q else 2 * MB
+CAL_BYTES = (MB // 4) if Q else MB
 BIG = (128 if Q else 1024) * MiB
 PROFILE_BYTES = (1 if Q else 10) * MB
 SPD = os.path.join(common.WORK, "speed")
@@ -311,6 +311,20 @@ def startup(files):
     cmds = [("zhfix 1 KB " + n, z + [p]) for n, p in small.items()] + \
            [("cat 1 KB", ["cat", small["seed-like"]])]
     out["_bytes"] = {n: os.path.getsize(p) for n, p in small.items()}
+    if shutil.which("valgrind"):
+        # Instructions executed: a start-up figure the machine's load does
+        # not change.
+        ir = {}
+        for label, c in cmds:
+            cg = os.path.join(SPD, "callgrind-startup.out")
+            r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg] + c,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=common.zhfix_env())
+            if r.returncode == 0:
+                a = _annotate(cg, "yes")
+                ir[label] = {"total": a["total_ir"],
+                             "dl_start": next((x["pct"] for x in a["rows"] if x["fn"].startswith("_dl_start")), None),
+                             "main": next((x["pct"] for x in a["rows"] if x["fn"].startswith("main (")), None)}
+        out["_ir"] = ir
     if shutil.which("hyperfine"):
         js = os.path.join(SPD, "hyperfine.json")
         args = ["hyperfine", "-N", "--warmup", "5" if Q else "20", "--runs", str(runs),
@@ -353,7 +367,7 @@ def _annotate(cg, inclusive):
             total = ir
             continue
         fn = fn.split(" [")[0]
-        if "???" in fn or "below main" in fn or "libc_start" in fn or fn.endswith(":main"):
+        if "???" in fn or "below main" in fn or "libc_start" in fn:
             continue
         if ":" in fn:
             path, _, func = fn.rpartition(":")
@@ -368,7 +382,7 @@ def profile(files, zhfix_mbps_cpu):
     env = common.zhfix_env()
     src = files["seed-like"]
     if shutil.which("perf"):
-        n = int(min(PROFILE_BYTES, max(MB // 4, zhfix_mbps_cpu * MB * 20)))
+        n = int(min(PROFILE_BYTES, max(MB // 4, zhfix_mbps_cpu * MB * (2 if Q else 8))))
         path = prefix(src, n, os.path.join(SPD, "profile-perf.txt"))
         pd = os.path.join(SPD, "perf.data")
         r = subprocess.run(["perf", "record", "-q", "-F", "9999", "-o", pd] + z + [path],
@@ -390,14 +404,16 @@ def profile(files, zhfix_mbps_cpu):
         else:
             out["perf_error"] = r.stderr.decode("utf-8", "replace")[-300:]
     if shutil.which("valgrind") and shutil.which("callgrind_annotate"):
-        n = int(min(PROFILE_BYTES, max(20000 if Q else 50000, zhfix_mbps_cpu * MB * (0.1 if Q else 0.5))))
+        n = int(min(PROFILE_BYTES, max(20000 if Q else 50000, zhfix_mbps_cpu * MB * (0.05 if Q else 0.2))))
         path = prefix(src, n, os.path.join(SPD, "profile-cg.txt"))
         cg = os.path.join(SPD, "callgrind.out")
         r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg] + z + [path],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         if r.returncode == 0 and os.path.exists(cg):
+            with open(path, "rb") as f:
+                qmarks = f.read().count(b"?")
             out["callgrind"] = {"self": _annotate(cg, "no"), "inclusive": _annotate(cg, "yes"),
-                                "bytes": os.path.getsize(path)}
+                                "bytes": os.path.getsize(path), "question_marks": qmarks}
         else:
             out["callgrind_error"] = r.stderr.decode("utf-8", "replace")[-300:]
     return out
