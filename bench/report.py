@@ -186,6 +186,16 @@ def detect_section(d, goals):
                       pct(t["zhfix"], 1) + " (uchardet+iconv %s)" % pct(t["uchardet"], 1),
                       t["zhfix"] >= limit))
     out.append("")
+    fails = [(enc, size, x) for enc, sizes in d["by_encoding"].items() for size, r in sizes.items()
+             for x in r["zhfix_fail_examples"]]
+    if fails:
+        out.append("<details><summary>Samples zhfix did not decode exactly (up to 3 per row)</summary>")
+        out.append("")
+        for enc, size, x in fails:
+            out.append("    %-8s %-10s %s" % (enc, size, x[:60]))
+        out.append("")
+        out.append("</details>")
+        out.append("")
     return out
 
 
