@@ -55,7 +55,10 @@ LOSSY_CER = 0.02
 
 
 def opencc(config, path):
-    p = subprocess.run(["opencc", "-c", config, "-i", path], capture_output=True)
+    try:
+        p = subprocess.run(["opencc", "-c", config, "-i", path], capture_output=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return None
     if p.returncode != 0:
         return None
     return p.stdout.decode("utf-8", "replace")

@@ -63,6 +63,7 @@ FULL_SIZE = os.environ.get("BENCH_FULL_SIZE", "") not in ("", "0")
 CAL_BYTES = (MB // 4) if Q else MB
 BIG = (128 if Q else 1024) * MiB
 PROFILE_BYTES = (1 if Q else 10) * MB
+WATCHDOG = 300  # seconds: a run that hangs is killed and counted as failed
 SPD = os.path.join(common.WORK, "speed")
 MOJI_KINDS = ("utf8-as-gbk", "utf8-as-gbk-span", "gbk-as-latin1", "utf8-as-cp1252", "gbk-shift")
 
@@ -183,7 +184,7 @@ def calibrate(files):
         csize = os.path.getsize(cal)
         speeds, paths = {}, {}
         for tool, cmd, stdin in tools(cal):
-            m = timed(cmd, stdin)
+            m = timed(cmd, stdin, kill_after=WATCHDOG)
             speeds[tool] = csize / max(m["wall"], 1e-3)
             n = SIZE
             while not FULL_SIZE and n > csize and n / speeds[tool] > RUN_SECONDS:
@@ -218,7 +219,7 @@ def throughput(meas):
             for tool, _, _ in tools(""):
                 path = mm["files"][tool]
                 cmd, stdin = [(c, i) for t, c, i in tools(path) if t == tool][0]
-                m = timed(cmd, stdin)
+                m = timed(cmd, stdin, kill_after=WATCHDOG)
                 res[name]["runs"].setdefault(tool, []).append(m)
                 log("round %d %-10s %-12s %6.1f MB wall %6.2fs cpu %6.2fs rss %6.1f MB%s"
                     % (r + 1, name, tool, os.path.getsize(path) / MB, m["wall"], m["cpu"],
@@ -266,6 +267,16 @@ def stdin_feed(src, total, seconds):
     err = []
     t = threading.Thread(target=lambda: err.append(p.stderr.read()))
     t.start()
+
+    def kill():  # zhfix hangs: stop it, so the write below fails
+        try:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                for pid in f.read().split():
+                    os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
+    watchdog = threading.Timer(seconds + WATCHDOG, kill)
+    watchdog.start()
     fed = 0
     t0 = time.perf_counter()
     try:
@@ -279,6 +290,7 @@ def stdin_feed(src, total, seconds):
     except BrokenPipeError:
         pass
     p.wait()
+    watchdog.cancel()
     wall = time.perf_counter() - t0
     t.join()
     with open(_time_file()) as f:
@@ -317,8 +329,12 @@ def startup(files):
         ir = {}
         for label, c in cmds:
             cg = os.path.join(SPD, "callgrind-startup.out")
-            r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg] + c,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=common.zhfix_env())
+            try:
+                r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg] + c,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env=common.zhfix_env(), timeout=WATCHDOG)
+            except subprocess.TimeoutExpired:
+                continue
             if r.returncode == 0:
                 a = _annotate(cg, "yes")
                 ir[label] = {"total": a["total_ir"],
@@ -331,8 +347,11 @@ def startup(files):
                 "--export-json", js]
         for label, c in cmds:
             args += ["-n", label, " ".join(c)]
-        p = subprocess.run(args, capture_output=True, text=True, env=common.zhfix_env())
-        if p.returncode == 0:
+        try:
+            p = subprocess.run(args, capture_output=True, text=True, env=common.zhfix_env(), timeout=900)
+        except subprocess.TimeoutExpired:
+            p = None
+        if p is not None and p.returncode == 0:
             with open(js) as f:
                 for r in json.load(f)["results"]:
                     out[r["command"]] = {"mean_ms": r["mean"] * 1000, "median_ms": r["median"] * 1000,
@@ -385,8 +404,11 @@ def profile(files, zhfix_mbps_cpu):
         n = int(min(PROFILE_BYTES, max(MB // 4, zhfix_mbps_cpu * MB * (2 if Q else 8))))
         path = prefix(src, n, os.path.join(SPD, "profile-perf.txt"))
         pd = os.path.join(SPD, "perf.data")
-        r = subprocess.run(["perf", "record", "-q", "-F", "9999", "-o", pd] + z + [path],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        try:
+            r = subprocess.run(["perf", "record", "-q", "-F", "9999", "-o", pd] + z + [path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=WATCHDOG)
+        except subprocess.TimeoutExpired as e:
+            r = subprocess.CompletedProcess(e.cmd, 1, b"", b"perf record: timed out")
         if r.returncode == 0:
             rep = subprocess.run(["perf", "report", "-i", pd, "--stdio", "--no-children",
                                   "--sort", "dso,symbol", "--percent-limit", "0.5"],
@@ -407,8 +429,11 @@ def profile(files, zhfix_mbps_cpu):
         n = int(min(PROFILE_BYTES, max(20000 if Q else 50000, zhfix_mbps_cpu * MB * (0.05 if Q else 0.2))))
         path = prefix(src, n, os.path.join(SPD, "profile-cg.txt"))
         cg = os.path.join(SPD, "callgrind.out")
-        r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg] + z + [path],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        try:
+            r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg] + z + [path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=WATCHDOG)
+        except subprocess.TimeoutExpired as e:
+            r = subprocess.CompletedProcess(e.cmd, 1, b"", b"callgrind: timed out")
         if r.returncode == 0 and os.path.exists(cg):
             with open(path, "rb") as f:
                 qmarks = f.read().count(b"?")
