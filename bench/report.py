@@ -332,16 +332,18 @@ def profile_section(s):
     out.append("`zhfix FILE` on seed-like damaged text (the first 10 MB, or as much as zhfix does in "
                "8 s of CPU time; callgrind on as much as it does in 0.2 s).")
     out.append("")
-    if "perf" in p:
-        out.append("`perf record -F 9999` on %.1f MB (cpu-clock sampling, %s samples), self time:"
-                   % (p["perf"]["bytes"] / 1e6, p["perf"]["samples"]))
+    for key, what in (("perf", "seed-like damaged text"), ("perf_clean", "clean Traditional text")):
+        if key not in p:
+            continue
+        out.append("`perf record -F 9999` on %.1f MB of %s (cpu-clock sampling, %s samples), self time:"
+                   % (p[key]["bytes"] / 1e6, what, p[key]["samples"]))
         out.append("")
         out.append("| share | object | function |")
         out.append("| ---: | --- | --- |")
-        for r in p["perf"]["rows"]:
+        for r in p[key]["rows"]:
             out.append("| %.1f%% | %s | `%s` |" % (r["pct"], r["dso"], r["symbol"]))
         out.append("")
-    elif "perf_error" in p:
+    if "perf_error" in p:
         out.append("perf failed: `%s`" % p["perf_error"].strip().replace("\n", " ")[:200])
         out.append("")
     if "callgrind" in p:

@@ -32,7 +32,8 @@ Peak RSS is /usr/bin/time's %M.
 Start-up: hyperfine -N on 1 KB files (else a loop of runs).
 
 Profile: perf record on up to 10 MB of seed-like text (as much as zhfix
-does in 8 s of CPU time), callgrind on as much as it does in 0.2 s.
+does in 8 s of CPU time) and on 10 MB of clean Traditional text, callgrind
+on as much seed-like text as zhfix does in 0.2 s.
 
 Writes speed.json in BENCH_WORK.
 """
@@ -395,6 +396,33 @@ def _annotate(cg, inclusive):
     return {"total_ir": total, "rows": rows[:20 if inclusive == "yes" else 15]}
 
 
+def _perf(path):
+    """perf record (cpu-clock) of zhfix FILE: the top functions by self
+    time, or {"error": ...}."""
+    pd = os.path.join(SPD, "perf.data")
+    env = common.zhfix_env()
+    try:
+        r = subprocess.run(["perf", "record", "-q", "-F", "9999", "-o", pd] + common.zhfix_cmd() + [path],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=WATCHDOG)
+    except subprocess.TimeoutExpired:
+        return {"error": "perf record: timed out"}
+    if r.returncode != 0:
+        return {"error": r.stderr.decode("utf-8", "replace")[-300:]}
+    rep = subprocess.run(["perf", "report", "-i", pd, "--stdio", "--no-children",
+                          "--sort", "dso,symbol", "--percent-limit", "0.5"],
+                         capture_output=True, text=True, env=env)
+    rows, samples = [], "?"
+    for line in rep.stdout.splitlines():
+        if line.startswith("# Samples:"):
+            samples = line.split()[2]
+        parts = line.split()
+        if line.startswith("#") or len(parts) < 4 or not parts[0].endswith("%"):
+            continue
+        sym = [w for w in parts[3:] if w != "-"]
+        rows.append({"pct": float(parts[0].rstrip("%")), "dso": parts[1], "symbol": " ".join(sym)})
+    return {"rows": rows[:15], "samples": samples, "bytes": os.path.getsize(path)}
+
+
 def profile(files, zhfix_mbps_cpu):
     out = {}
     z = common.zhfix_cmd()
@@ -402,29 +430,12 @@ def profile(files, zhfix_mbps_cpu):
     src = files["seed-like"]
     if shutil.which("perf"):
         n = int(min(PROFILE_BYTES, max(MB // 4, zhfix_mbps_cpu * MB * (2 if Q else 8))))
-        path = prefix(src, n, os.path.join(SPD, "profile-perf.txt"))
-        pd = os.path.join(SPD, "perf.data")
-        try:
-            r = subprocess.run(["perf", "record", "-q", "-F", "9999", "-o", pd] + z + [path],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=WATCHDOG)
-        except subprocess.TimeoutExpired as e:
-            r = subprocess.CompletedProcess(e.cmd, 1, b"", b"perf record: timed out")
-        if r.returncode == 0:
-            rep = subprocess.run(["perf", "report", "-i", pd, "--stdio", "--no-children",
-                                  "--sort", "dso,symbol", "--percent-limit", "0.5"],
-                                 capture_output=True, text=True, env=env)
-            rows, samples = [], "?"
-            for line in rep.stdout.splitlines():
-                if line.startswith("# Samples:"):
-                    samples = line.split()[2]
-                parts = line.split()
-                if line.startswith("#") or len(parts) < 4 or not parts[0].endswith("%"):
-                    continue
-                sym = [w for w in parts[3:] if w != "-"]
-                rows.append({"pct": float(parts[0].rstrip("%")), "dso": parts[1], "symbol": " ".join(sym)})
-            out["perf"] = {"rows": rows[:15], "samples": samples, "bytes": os.path.getsize(path)}
-        else:
-            out["perf_error"] = r.stderr.decode("utf-8", "replace")[-300:]
+        r = _perf(prefix(src, n, os.path.join(SPD, "profile-perf.txt")))
+        out["perf" if "rows" in r else "perf_error"] = r if "rows" in r else r["error"]
+        # Clean text, where zhfix should cost about what reading does.
+        r = _perf(prefix(files["clean-hant"], PROFILE_BYTES, os.path.join(SPD, "profile-clean.txt")))
+        if "rows" in r:
+            out["perf_clean"] = r
     if shutil.which("valgrind") and shutil.which("callgrind_annotate"):
         n = int(min(PROFILE_BYTES, max(20000 if Q else 50000, zhfix_mbps_cpu * MB * (0.05 if Q else 0.2))))
         path = prefix(src, n, os.path.join(SPD, "profile-cg.txt"))
