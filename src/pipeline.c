@@ -157,9 +157,26 @@ static int compose(zf_pipeline *p, const char *in, const char *out)
     return ZHFIX_OK;
 }
 
+/* U+FF01..U+FF5E (EF BC 81..EF BD 9E) in s[0..n). */
+static size_t count_fullwidth(const char *s, size_t n)
+{
+    size_t count = 0;
+    const char *p = s, *end = s + n;
+    while ((p = memchr(p, 0xEF, (size_t)(end - p))) != NULL) {
+        if (end - p >= 3) {
+            unsigned b1 = (unsigned char)p[1], b2 = (unsigned char)p[2];
+            if ((b1 == 0xBC && b2 >= 0x81) || (b1 == 0xBD && b2 <= 0x9E))
+                count++;
+        }
+        p++;
+    }
+    return count;
+}
+
 int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
                     const char *in, size_t len, const char **out, size_t *out_len)
 {
+    doc->fullwidth_in += count_fullwidth(in, len);
     const char *cur = in;
     size_t cur_len = len;
     zf_buf *next = &p->a;

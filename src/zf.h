@@ -101,6 +101,11 @@ int zf_rw_finish(zf_rw *rw);
  * counters.
  */
 typedef struct zf_doc {
+    size_t fullwidth_in;     /* pipeline: U+FF01-FF5E in the input so far,
+                              * this piece included (counted before any pass
+                              * runs): flattening damage turns every one of
+                              * them into ASCII, so a document that still
+                              * has them was not flattened */
     size_t pinyin_removed;   /* pass_pinyin: annotations removed so far */
     size_t han_seen;         /* pass_script: Han characters seen */
     size_t trad_only;        /* pass_script: characters only Traditional uses */
