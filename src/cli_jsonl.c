@@ -632,7 +632,7 @@ int cli_jsonl_record(struct cli_jsonl *x, const char *line, size_t len, struct c
             rec->status = zs;
             return -1;
         }
-        if (x->rep.len == tlen && memcmp(x->rep.p, text, tlen) == 0)
+        if (x->rep.len == tlen && (tlen == 0 || memcmp(x->rep.p, text, tlen) == 0))
             continue;
         rec->changed++;
         if (add(out, line + from, (size_t)v->start - from) ||
