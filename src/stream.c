@@ -25,7 +25,9 @@ struct zhfix_stream {
     int state;
     zf_buf raw;         /* bytes fed, not yet decoded */
     size_t raw_off;     /* stream offset of raw.p[0] */
+    int raw_nl;         /* raw may hold a newline not yet decoded */
     zf_buf text;        /* decoded, not yet repaired */
+    size_t text_nl;     /* text[0..text_nl) ends at its last newline (0: none) */
     zf_decoder dec;
     int dec_open;
     zf_doc doc;
@@ -121,6 +123,7 @@ static int emit(zhfix_stream *s, size_t cut)
     if (cut < s->text.len)
         memmove(s->text.p, s->text.p + cut, s->text.len - cut);
     s->text.len -= cut;
+    s->text_nl = s->text_nl > cut ? s->text_nl - cut : 0;
     return ZHFIX_OK;
 }
 
@@ -154,14 +157,17 @@ static int process(zhfix_stream *s, int final)
         if (final && s->text.len <= ZF_WINDOW) {
             cut = s->text.len;
         } else {
-            const char *nl = NULL;
-            for (size_t i = limit; i > 0; i--)
-                if (s->text.p[i - 1] == '\n') {
-                    nl = s->text.p + i - 1;
-                    break;
-                }
+            /* the last newline is known without a rescan (text_nl), unless
+             * the text outgrew the window, where one scan of it is bounded
+             * by the piece it then emits */
+            size_t nl = s->text_nl;
+            if (nl > limit) {
+                nl = limit;
+                while (nl > 0 && s->text.p[nl - 1] != '\n')
+                    nl--;
+            }
             if (nl)
-                cut = (size_t)(nl - s->text.p) + 1;
+                cut = nl;
             else if (s->text.len >= ZF_WINDOW)
                 cut = long_line_cut(s->text.p, ZF_WINDOW);
             else
@@ -199,11 +205,23 @@ static int decode_some(zhfix_stream *s, int final)
             s->raw_off += det.bom;
         }
     }
-    size_t used = 0;
+    /* Line-based decoders wait for a line end: do not call them (and have
+     * them look for one) until a feed brought a newline, so a long line fed
+     * in small pieces costs linear time, not quadratic. */
+    if (!final && !s->raw_nl && s->dec.det.kind != ZF_ENC_WIDE && s->raw.len < ZF_WINDOW)
+        return ZHFIX_OK;
+    size_t used = 0, before = s->text.len;
     int rc = zf_decode(&s->dec, s->raw.p ? s->raw.p : "", s->raw.len, final, s->raw_off,
                        &s->text, &used);
     if (rc != ZHFIX_OK)
         return rc;
+    /* what stays undecoded of a line-based encoding is a partial line */
+    s->raw_nl = s->dec.det.kind == ZF_ENC_WIDE;
+    for (size_t i = s->text.len; i > before; i--)
+        if (s->text.p[i - 1] == '\n') {
+            s->text_nl = i;
+            break;
+        }
     if (used) {
         memmove(s->raw.p, s->raw.p + used, s->raw.len - used);
         s->raw.len -= used;
@@ -221,6 +239,8 @@ int zhfix_stream_feed(zhfix_stream *s, const void *buf, size_t len)
         return ZHFIX_ENOMEM;
     }
     s->bytes_in += len;
+    if (len && memchr(buf, '\n', len))
+        s->raw_nl = 1;
     int rc = decode_some(s, 0);
     if (rc != ZHFIX_OK)
         s->state = S_FAILED;
