@@ -44,7 +44,8 @@ static const struct opt opts[] = {
      "(to standard error when --diff is given)"},
     {"report", OPT_REPORT, required_argument, "FILE",
      "write one JSON object per input to FILE\n"
-     "(- is standard output)"},
+     "(- is standard output); with --jsonl, one more\n"
+     "per record changed or invalid, with its line"},
     {"script", OPT_SCRIPT, required_argument, "MODE",
      "auto: restore the original script (default);\n"
      "hans: Simplified; hant: Traditional;\n"
