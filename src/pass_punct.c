@@ -6,63 +6,81 @@
  * The damage: every character of U+FF01-FF5E became its ASCII twin, so
  * `，：；？！（）` read `,:;?!()` while `。、“”《》——……` stayed; and a comma
  * was inserted in front of many Chinese marks, `，`->`,,` `、`->`,、`
- * `。`->`,。` `；`->`,;` `！`->`,!` (seed 002).  The repair works on one line
- * at a time (a line never changes length in newlines; nothing here crosses
- * one) and only on the trigger bytes `, ; : ? ! ( )`.
+ * `。`->`,。` `；`->`,;` `！`->`,!` (seed 002).  The repair looks only at the
+ * trigger bytes `, ; : ? ! ( )`, one line at a time (a line ends at LF or
+ * CR LF; nothing here crosses one, and no newline is added or removed).
  *
- * Terms (all within one line; a line ends at LF, or CR LF):
- *   C          a Han ideograph (zf_is_han) or a CJK mark (zf_is_cjk_punct),
- *              except U+3000 IDEOGRAPHIC SPACE, which counts as a space; an
- *              ASCII parenthesis this pass converts also counts as C.
- *   space      U+0020, TAB, U+00A0, U+2000-200A, U+202F, U+3000.
+ * Terms:
+ *   Han        zf_is_han(): strong evidence of Chinese beside a mark.
+ *   C          Han, a CJK mark (zf_is_cjk_punct() less U+3000 IDEOGRAPHIC
+ *              SPACE: a space is never C), or an ASCII mark or parenthesis
+ *              this pass converts.  C that is not Han is weak evidence.
  *   mark run   a maximal run of the bytes `, ; : ? !`.
- *   L, R       the character just before / just after a mark run (none at
- *              the ends of the line); L', R' the nearest non-space ones.
+ *   L, R       the character just before / just after a mark run, on the
+ *              line (none at its ends).
+ *   flat       the piece (what the stream hands the pipeline) shows
+ *              flattening: ASCII triggers directly beside Han are at least
+ *              one and at least as many as the full-width `，：；？！（）`
+ *              in it.  Flattening left none of those (damage-model section
+ *              2); clean text has many, and may still put ASCII beside a
+ *              CJK mark (`计划》:` before a URL in manpages-zh).
  *
- * A mark run touches Chinese when
- *   (1) L is C                      `当前位置: 主页`, `发布时间:2022-05-09`,
- *                                   `阅读量:12706` (seed 004); or
- *   (2) R is C                      `,“不能感染`, `Python,可以`; or
- *   (3) L is a space, R is a space or none, L' is C and R' is C or none
- *                                   (`工作 , 然后`: a spaced Chinese mark);
- * except that these runs never touch:
+ * Touching.  A neighbour touches when it is Han, or when it is C and the
+ * piece is flat.  Touching is adjacency, never across a space: flattening
+ * adds no space, and marks set off by spaces (`代理 (MTA)`, `参见 : ls`)
+ * are usual in clean technical Chinese.
+ *
+ * Mark runs.  A run converts when L or R touches - `当前位置: 主页`,
+ * `发布时间:2022-05-09`, `阅读量:12706` (seed 004), `,“不能感染`,
+ * `Python,可以` - except:
  *   - a single `,` `:` or `;` with an ASCII digit on both sides: times
  *     `09:49:45` `16:18:00` (seeds 000, 004), thousands `1,000`, ratios;
- *   - a run inside a URL (`scheme://` or `www.` up to the end of its ASCII
- *     token, less trailing `.,;:!?` and unbalanced `)`, as linkifiers trim);
  *   - a lone `?` followed by lowercase pinyin letters and `)`: the GBK
- *     out-of-step signature `?qǐng)` (damage-model.md section 4), which
+ *     out-of-step signature `?qǐng)` (damage-model section 4), which
  *     belongs to the mojibake pass;
- *   - a run with three or more commas in a row: the damage inserts one comma,
- *     so `,,,` is the writer's own.
- * In a run that touches, a comma followed by another mark of the run or by a
- * full-width `，、。；：！？` is dropped (ZHFIX_EDIT_COMMA: `,,`->`，`,
- * `,、`->`、`, `,。`->`。`, `,;`->`；`, `,!`->`！`, `),、`->`）、`); every other
- * mark becomes its full-width twin (ZHFIX_EDIT_PUNCT).
+ *   - a run with three commas in a row: the damage inserts one comma, so
+ *     `,,,` is the writer's own.
+ * In a run that converts, a comma followed by another mark of the run or by
+ * a full-width `，、。；：！？` is dropped (ZHFIX_EDIT_COMMA: `,,`->`，`,
+ * `,、`->`、`, `,。`->`。`, `,;`->`；`, `,!`->`！`, `),、`->`）、`); every
+ * other mark becomes its full-width twin (ZHFIX_EDIT_PUNCT).
  *
- * Parentheses convert as a pair.  `(` and `)` are matched on the line with a
- * stack (those inside a URL are not counted).  A pair converts when one of
- * its four neighbours (outside and inside of each parenthesis, adjacent, an
- * adjacent mark run skipped) is C - `赵丽娜(左一)和`,
- * `“2+6”(白天2小时、夜间6小时)`, `(特约记者 余少林)` - unless it is
- * code-like: `(` directly after an ASCII letter, digit, `_` or `]` with no C
- * inside (`f(x)`, `printf()`, `](http://...)`; but `；(2)第二条` converts).  `中国 (China) 是` has no adjacent
- * C and stays.  An unmatched parenthesis stays ASCII: on a flattened line it
- * is more often a pinyin tail of the GBK shift (`cè)`), a list marker `1)`,
- * an emoticon or half of a pair split across lines than a lone `（`, and a
- * wrong full-width mark is worse than a kept ASCII one.
+ * Parentheses convert as a pair, matched on the line with a stack.  A pair
+ * converts when one of its four neighbours (outside and inside of each
+ * parenthesis; an adjacent mark run is skipped) touches - `赵丽娜(左一)和`,
+ * `“2+6”(白天2小时、夜间6小时)`, `(特约记者 余少林)`, `；(2)第二条` - unless it
+ * is code, a formula or part of a file name (code_pair(): `f(x)`, `P(A)`,
+ * `](链接.md)`, `区间(0,1)`, `报告(1).docx`).  `中国 (China) 是` has no
+ * touching neighbour and stays.  An unmatched parenthesis stays ASCII: on a
+ * flattened line it is more often a pinyin tail of the GBK shift (`cè)`), a
+ * list marker `1)`, an emoticon or half of a pair split across lines than a
+ * lone `（`, and a wrong full-width mark is worse than a kept ASCII one.
  *
- * Scope of "not Chinese": a line holding kana (other than U+30FB, the middle
- * dot GB text uses in foreign names) or Hangul is left alone.  The line, not
- * the sentence: a Japanese sentence may be all kanji (`東京都(日本)`) and
- * would pass for Chinese on its own, while its paragraph - one line in
- * crawled text - almost always shows kana; Korean keeps ASCII punctuation by
- * its own rules and mixes in Hanja.  The cost is that a Chinese line quoting
- * Japanese is not repaired, which is the safe side.
+ * Left alone entirely:
+ *   - URLs (`scheme://` or `www.` to the end of the ASCII token, less the
+ *     trailing `.,;:!?` and unbalanced `)` that linkifiers trim too) and
+ *     Markdown code spans between backticks;
+ *   - code lines: a line starting with a C, Python, JavaScript or shell
+ *     statement keyword (`def 问候(名字):`, `printf("总数:%d\n", n);`);
+ *   - English lines with Chinese words in them: more than four ASCII letters
+ *     (outside URLs and code spans) per Han character (`tea (茶)`,
+ *     `Beijing (北京, Běijīng)`);
+ *   - Japanese and Korean: a piece in which kana and Hangul make up a fifth
+ *     or more of kana + Hangul + Han, and any other line holding kana (but
+ *     U+30FB, the middle dot GB text writes foreign names with) or Hangul.
+ *     Not the sentence: a Japanese sentence may be all kanji (`東京都(日本)`)
+ *     and pass for Chinese on its own, and a wrapped Japanese paragraph has
+ *     kanji-only lines (`許可 (o)。`, `関連項目: dir(1)` in manpages-ja), so
+ *     the whole piece is judged first; a Japanese line quoted in Chinese
+ *     text (in crawled text a line is a paragraph) still shows kana.  Korean
+ *     keeps ASCII punctuation by its own rules and mixes in Hanja.  The cost,
+ *     a Chinese line quoting Japanese is not repaired, is on the safe side.
  *
  * Cost: one scan for trigger bytes, eight at a time; a buffer without them
  * is returned untouched, and a line without a non-ASCII byte is skipped.
- * Lines with work are decoded once more; everything is linear.
+ * The first line with work decodes the piece once (for flat and the
+ * Japanese test); each such line is decoded once more.  Everything is
+ * linear in the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -135,12 +153,6 @@ static int has_non_ascii(const char *s, size_t i, size_t n)
 
 #define NONE (-2) /* no character: the end of the line */
 
-static int is_space(int32_t c)
-{
-    return c == ' ' || c == '\t' || c == 0xA0 || (c >= 0x2000 && c <= 0x200A) ||
-           c == 0x202F || c == 0x3000;
-}
-
 static int is_c(int32_t c)
 {
     return c >= 0 && c != 0x3000 && (zf_is_han(c) || zf_is_cjk_punct(c));
@@ -149,6 +161,13 @@ static int is_c(int32_t c)
 static int is_digit(int32_t c)
 {
     return c >= '0' && c <= '9';
+}
+
+/* Kana or Hangul: Japanese or Korean.  U+30FB KATAKANA MIDDLE DOT is left
+ * out: GB text writes foreign names with it (迈克尔・乔丹). */
+static int is_jk(int32_t c)
+{
+    return (zf_is_kana(c) && c != 0x30FB) || zf_is_hangul(c);
 }
 
 /* Full-width marks a stray comma was inserted in front of (seed 002), and
@@ -187,6 +206,7 @@ static const char *fullwidth(unsigned char c)
 typedef struct paren {
     size_t pos;
     size_t cbefore; /* C characters on the line before pos */
+    size_t commas;  /* ASCII commas on the line before pos */
     size_t match;   /* index of the partner, or SIZE_MAX */
     int conv;
 } paren;
@@ -226,6 +246,7 @@ typedef struct line {
     size_t ls, le; /* [ls, le): the line without its terminator */
     scratch *sc;
     size_t last_mark; /* last mark of the last run converted, or SIZE_MAX */
+    int flat;         /* the piece shows flattening: weak touches count */
 } line;
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
@@ -273,20 +294,35 @@ static const paren *paren_at(const line *ln, size_t pos)
     return lo < ln->sc->np && ln->sc->p[lo].pos == pos ? &ln->sc->p[lo] : NULL;
 }
 
-/* C, counting the parentheses and marks this pass converts (marks before
- * pos are decided already). */
-static int c_at(const line *ln, int32_t c, size_t pos)
+/* How much the character c at pos says "Chinese": STRONG for Han, WEAK for
+ * another C (a CJK mark, or a parenthesis or mark this pass converts; marks
+ * before pos are decided already), else 0. */
+enum { WEAK = 1, STRONG = 2 };
+
+static int c_level(const line *ln, int32_t c, size_t pos)
 {
     if (c >= 0 && c < 0x80 && is_mark((unsigned char)c))
-        return pos == ln->last_mark;
+        return pos == ln->last_mark ? WEAK : 0;
     if (c == '(' || c == ')') {
         const paren *p = paren_at(ln, pos);
-        return p && p->conv;
+        return p && p->conv ? WEAK : 0;
     }
-    return is_c(c);
+    if (zf_is_han(c))
+        return STRONG;
+    return is_c(c) ? WEAK : 0;
 }
 
-static int in_url(const line *ln, size_t pos, size_t *k)
+static int touches(const line *ln, int level)
+{
+    return level == STRONG || (level == WEAK && ln->flat);
+}
+
+static int max2(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+static int in_span(const line *ln, size_t pos, size_t *k)
 {
     const scratch *sc = ln->sc;
     while (*k < sc->nu && sc->u[*k].end <= pos)
@@ -340,15 +376,37 @@ static size_t url_end(const char *s, size_t st, size_t le)
     return e;
 }
 
-static int find_urls(line *ln)
+static int add_span(scratch *sc, size_t start, size_t end)
+{
+    if (grow((void **)&sc->u, &sc->capu, sc->nu + 1, sizeof *sc->u) != ZHFIX_OK)
+        return ZHFIX_ENOMEM;
+    sc->u[sc->nu].start = start;
+    sc->u[sc->nu].end = end;
+    sc->nu++;
+    return ZHFIX_OK;
+}
+
+/* The protected spans of the line, in order: URLs, and Markdown code spans
+ * (a pair of backticks: `长度 = len(名单)` is code, its marks are syntax). */
+static int find_spans(line *ln)
 {
     const char *s = ln->s;
     scratch *sc = ln->sc;
+    size_t i = ln->ls, floor = ln->ls, le = ln->le;
+    int ticks = 1; /* stop looking for backticks once one has no partner */
     sc->nu = 0;
-    size_t i = ln->ls, floor = ln->ls;
-    while (i + 3 <= ln->le) {
-        size_t st = SIZE_MAX;
-        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+    while (i < le) {
+        size_t st = SIZE_MAX, e = 0;
+        if (s[i] == '`' && ticks) {
+            const char *q = memchr(s + i + 1, '`', le - i - 1);
+            if (!q) {
+                ticks = 0;
+                i++;
+                continue;
+            }
+            st = i;
+            e = (size_t)(q - s) + 1;
+        } else if (s[i] == ':' && le - i >= 3 && s[i + 1] == '/' && s[i + 2] == '/') {
             size_t b = i;
             while (b > floor && scheme_char((unsigned char)s[b - 1]))
                 b--;
@@ -356,25 +414,22 @@ static int find_urls(line *ln)
                 b++;
             if (i - b >= 2)
                 st = b;
-        } else if (i + 4 <= ln->le && (s[i] == 'w' || s[i] == 'W') &&
-                   memcmp(s + i, "www.", 4) == 0 &&
+            e = st == SIZE_MAX ? i : url_end(s, st, le);
+            if (e <= i) /* "http://" alone, or trimmed away */
+                st = SIZE_MAX;
+        } else if (s[i] == 'w' && le - i >= 4 && memcmp(s + i, "www.", 4) == 0 &&
                    (i == floor || !scheme_char((unsigned char)s[i - 1]))) {
             st = i;
+            e = url_end(s, st, le);
+            if (e <= i + 4)
+                st = SIZE_MAX;
         }
         if (st == SIZE_MAX) {
             i++;
             continue;
         }
-        size_t e = url_end(s, st, ln->le);
-        if (e <= i) { /* "http://" alone, or trimmed away */
-            i++;
-            continue;
-        }
-        if (grow((void **)&sc->u, &sc->capu, sc->nu + 1, sizeof *sc->u) != ZHFIX_OK)
+        if (add_span(sc, st, e) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
-        sc->u[sc->nu].start = st;
-        sc->u[sc->nu].end = e;
-        sc->nu++;
         i = floor = e;
     }
     return ZHFIX_OK;
@@ -382,23 +437,64 @@ static int find_urls(line *ln)
 
 /* ---- phase 1: the language check and the parentheses ------------------- */
 
-/* Decode the line once: reject Japanese and Korean, collect the
- * parentheses outside URLs with the count of C before each.  Returns 1 to
- * go on, 0 to leave the line, or an error. */
+/* Does the line start, after its indentation, with a keyword that opens a
+ * statement in C, Python, JavaScript or shell, followed by a space or `(`?
+ * Such a line is code, where marks beside Han are syntax (`def 问候(名字):`,
+ * `printf("总数:%d\n", n);`); Chinese prose lines do not start so. */
+static int code_line(const line *ln)
+{
+    static const char *const kw[] = {
+        "def", "class", "return", "import", "from", "for", "while", "if", "elif",
+        "else", "print", "printf", "fprintf", "puts", "echo", "var", "let",
+        "const", "function", "static", "int", "void", "char", "#include", "#define",
+    };
+    const char *s = ln->s;
+    size_t i = ln->ls;
+    while (i < ln->le && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    size_t w = i;
+    while (w < ln->le && (alpha((unsigned char)s[w]) || (w == i && s[w] == '#')))
+        w++;
+    if (w == i || w >= ln->le || (s[w] != ' ' && s[w] != '('))
+        return 0;
+    for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
+        if (strlen(kw[k]) == w - i && memcmp(kw[k], s + i, w - i) == 0)
+            return 1;
+    return 0;
+}
+
+/* Decode the line once: reject Japanese, Korean, English with Chinese words
+ * in it, and code; collect the parentheses outside protected spans with the
+ * count of C before each.  Returns 1 to go on, 0 to leave the line, or an
+ * error. */
 static int scan_line(line *ln)
 {
     scratch *sc = ln->sc;
-    size_t cnt = 0, k = 0;
+    size_t cnt = 0, k = 0, han = 0, latin = 0, commas = 0;
+    if (code_line(ln))
+        return 0;
     sc->np = 0;
     for (size_t i = ln->ls; i < ln->le;) {
         unsigned char b = (unsigned char)ln->s[i];
         if (b < 0x80) {
-            if ((b == '(' || b == ')') && !in_url(ln, i, &k)) {
+            if (b == ',') {
+                commas++;
+            } else if (alpha(b) || b == '(' || b == ')') {
+                if (in_span(ln, i, &k)) {
+                    i++;
+                    continue;
+                }
+                if (alpha(b)) {
+                    latin++;
+                    i++;
+                    continue;
+                }
                 if (grow((void **)&sc->p, &sc->capp, sc->np + 1, sizeof *sc->p) != ZHFIX_OK)
                     return ZHFIX_ENOMEM;
                 paren *p = &sc->p[sc->np++];
                 p->pos = i;
                 p->cbefore = cnt;
+                p->commas = commas;
                 p->match = SIZE_MAX;
                 p->conv = 0;
             }
@@ -407,20 +503,28 @@ static int scan_line(line *ln)
         }
         int32_t c;
         i += (size_t)zf_utf8_next(ln->s + i, ln->le - i, &c);
-        if ((zf_is_kana(c) && c != 0x30FB) || zf_is_hangul(c))
+        if (is_jk(c))
             return 0;
         if (is_c(c))
             cnt++;
+        if (zf_is_han(c))
+            han++;
     }
+    /* An English sentence with a Chinese word or two: its parentheses and
+     * commas are English (`tea (茶)`, `Beijing (北京, Běijīng)`).  Four
+     * letters to a Han character is about one English word to one Chinese
+     * word; letters of URLs and code spans do not count. */
+    if (latin > 4 * han)
+        return 0;
     return 1;
 }
 
-/* Is the neighbour of the parenthesis at pos C?  after: look right, else
- * left.  An adjacent run of ASCII marks is skipped, since the marks are
+/* c_level() of the neighbour of the parenthesis at pos.  after: look
+ * right, else left.  An adjacent run of ASCII marks is skipped, since the marks are
  * decided after the parentheses (`中文,(abc)` still has 文 beside its `(`,
  * `(真的吗?)` still ends on 吗); a neighbouring parenthesis counts as C once
  * it is converted. */
-static int beside_c(const line *ln, size_t pos, int after)
+static int beside(const line *ln, size_t pos, int after)
 {
     size_t j, l;
     int32_t c;
@@ -435,7 +539,37 @@ static int beside_c(const line *ln, size_t pos, int after)
             j--;
         c = cp_before(ln, j, &j);
     }
-    return c_at(ln, c, j);
+    return c_level(ln, c, j);
+}
+
+/* Is the pair o..cl code, a formula or part of a file name, whatever
+ * touches it?
+ *   `](`                      a Markdown link or image target;
+ *   `(` after a letter, digit or `_`, no C inside
+ *                             a call or index: `f(x)`, `printf()`, `P(A)`;
+ *   no C inside, an ASCII comma inside
+ *                             a tuple or interval: `区间(0,1)`, `(x,y)=(1,2)`;
+ *   `(` after `/` or `\`, `)` before `/`, `\` or `.` and a letter or digit
+ *                             a path or file name: `报告(1).docx`,
+ *                             `会议记录(最终版).txt`. */
+static int code_pair(const line *ln, const paren *o, const paren *cl)
+{
+    size_t l;
+    int32_t before = cp_before(ln, o->pos, &l);
+    int32_t after = cp_at(ln, cl->pos + 1, &l);
+    int inner_c = cl->cbefore > o->cbefore;
+    if (before == ']' || before == '/' || before == '\\' || after == '/' || after == '\\')
+        return 1;
+    if (after == '.') {
+        int32_t c = cp_at(ln, cl->pos + 2, &l);
+        if (c >= 0 && c < 0x80 && (alpha((unsigned char)c) || is_digit(c)))
+            return 1;
+    }
+    if (inner_c)
+        return 0;
+    int ident = before >= 0 && before < 0x80 &&
+                (alpha((unsigned char)before) || is_digit(before) || before == '_');
+    return ident || cl->commas > o->commas;
 }
 
 /* Decide the pair opened by sc->p[i]; returns 1 when it newly converts. */
@@ -445,15 +579,11 @@ static int decide_pair(line *ln, size_t i)
     if (o->conv || ln->s[o->pos] != '(' || o->match == SIZE_MAX)
         return 0;
     paren *cl = &ln->sc->p[o->match];
-    size_t l;
-    int32_t before = cp_before(ln, o->pos, &l);
-    int inner_c = cl->cbefore > o->cbefore;
-    int ident = (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
-                is_digit(before) || before == '_' || before == ']';
-    if (ident && !inner_c)
-        return 0; /* code-like: f(x), printf(), ](url) */
-    if (beside_c(ln, o->pos, 0) || beside_c(ln, o->pos, 1) || beside_c(ln, cl->pos, 0) ||
-        beside_c(ln, cl->pos, 1)) {
+    if (code_pair(ln, o, cl))
+        return 0;
+    int level = max2(max2(beside(ln, o->pos, 0), beside(ln, o->pos, 1)),
+                     max2(beside(ln, cl->pos, 0), beside(ln, cl->pos, 1)));
+    if (touches(ln, level)) {
         o->conv = cl->conv = 1;
         return 1;
     }
@@ -488,31 +618,6 @@ static int match_parens(line *ln)
 
 /* ---- phase 2: marks --------------------------------------------------- */
 
-/* Nearest non-space character before i / from i on (NONE at the end). */
-static int32_t nonspace_before(const line *ln, size_t i, size_t *at)
-{
-    int32_t c;
-    do {
-        c = cp_before(ln, i, at);
-        i = *at;
-    } while (is_space(c));
-    return c;
-}
-
-static int32_t nonspace_from(const line *ln, size_t i, size_t *at)
-{
-    int32_t c;
-    size_t l;
-    for (;;) {
-        c = cp_at(ln, i, &l);
-        if (!is_space(c))
-            break;
-        i += l;
-    }
-    *at = i;
-    return c;
-}
-
 /* Does the mark run [a, b) touch Chinese?  See the header. */
 static int run_touches(const line *ln, size_t a, size_t b)
 {
@@ -538,17 +643,7 @@ static int run_touches(const line *ln, size_t a, size_t b)
     for (size_t i = a; i + 2 < b; i++)
         if (ln->s[i] == ',' && ln->s[i + 1] == ',' && ln->s[i + 2] == ',')
             return 0;
-    if (c_at(ln, lc, lpos) || c_at(ln, rc, rpos))
-        return 1;
-    if (is_space(lc) && (rc == NONE || is_space(rc))) {
-        size_t at;
-        int32_t l2 = nonspace_before(ln, lpos, &at);
-        if (!c_at(ln, l2, at))
-            return 0;
-        int32_t r2 = nonspace_from(ln, b, &at);
-        return r2 == NONE || c_at(ln, r2, at);
-    }
-    return 0;
+    return touches(ln, max2(c_level(ln, lc, lpos), c_level(ln, rc, rpos)));
 }
 
 static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
@@ -569,7 +664,7 @@ static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
 
 static int do_line(line *ln, zf_rw *rw)
 {
-    int rc = find_urls(ln);
+    int rc = find_spans(ln);
     if (rc != ZHFIX_OK)
         return rc;
     rc = scan_line(ln);
@@ -583,7 +678,7 @@ static int do_line(line *ln, zf_rw *rw)
     for (size_t i = find_trigger(ln->s, ln->ls, ln->le); i < ln->le;
          i = find_trigger(ln->s, i, ln->le)) {
         unsigned char b = (unsigned char)ln->s[i];
-        if (in_url(ln, i, &k)) {
+        if (in_span(ln, i, &k)) {
             i++;
             continue;
         }
@@ -605,6 +700,59 @@ static int do_line(line *ln, zf_rw *rw)
 
 /* ---- the pass --------------------------------------------------------- */
 
+/* What the whole piece says, looked at once there is work in it. */
+typedef struct survey {
+    int jk;   /* Japanese or Korean as a whole */
+    int flat; /* shows flattened punctuation */
+} survey;
+
+static int is_fw_twin(int32_t c)
+{
+    return c == 0xFF0C || c == 0xFF1A || c == 0xFF1B || c == 0xFF1F || c == 0xFF01 ||
+           c == 0xFF08 || c == 0xFF09;
+}
+
+/* jk: kana and Hangul make up at least a fifth of the piece's kana, Hangul
+ * and Han.  Japanese prose runs above half (the Japanese man pages of
+ * manpages-ja: 55-75%), Chinese prose near zero (a stray の in a title), and
+ * the line test alone would miss the kanji-only lines of wrapped Japanese
+ * paragraphs (`許可 (o)。`).
+ * flat: ASCII triggers directly beside Han are at least as many as the
+ * full-width `，：；？！（）` in the piece, and there is one.  Flattening
+ * turned every full-width mark ASCII (damage-model section 2), so damaged
+ * text has many of the first and none of the second; clean text has the
+ * reverse, and may still write ASCII beside a CJK mark (`计划》:` then a
+ * URL, `"唯一名"(UniqueName)。` in manpages-zh). */
+static survey survey_piece(const char *s, size_t n)
+{
+    size_t jk = 0, han = 0, beside = 0, fw = 0;
+    int32_t prev = NONE;
+    for (size_t i = 0; i < n;) {
+        int32_t c;
+        if ((unsigned char)s[i] < 0x80) {
+            c = (unsigned char)s[i++];
+            if (is_trigger((unsigned char)c) && zf_is_han(prev))
+                beside++;
+        } else {
+            i += (size_t)zf_utf8_next(s + i, n - i, &c);
+            if (is_jk(c)) {
+                jk++;
+            } else if (zf_is_han(c)) {
+                han++;
+                if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
+                    beside++;
+            } else if (is_fw_twin(c)) {
+                fw++;
+            }
+        }
+        prev = c;
+    }
+    survey sv;
+    sv.jk = jk > 0 && jk * 4 >= han;
+    sv.flat = beside > 0 && beside >= fw;
+    return sv;
+}
+
 int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
@@ -613,7 +761,8 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     size_t n = rw->len, pos = 0;
     scratch sc;
     memset(&sc, 0, sizeof sc);
-    int rc = ZHFIX_OK;
+    int rc = ZHFIX_OK, surveyed = 0;
+    survey sv = {0, 0};
     while (rc == ZHFIX_OK) {
         size_t t = find_trigger(s, pos, n);
         if (t >= n)
@@ -628,7 +777,13 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         if (le > pos && s[le - 1] == '\r')
             le--; /* CRLF */
         if (has_non_ascii(s, pos, le)) {
-            line ln = {s, pos, le, &sc, SIZE_MAX};
+            if (!surveyed) { /* only once there is work */
+                sv = survey_piece(s, n);
+                surveyed = 1;
+            }
+            if (sv.jk)
+                break;
+            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat};
             rc = do_line(&ln, rw);
         }
         pos = next;
