@@ -220,7 +220,8 @@ void cli_inplace_signals(void);
 
 /* ---- -r (cli_walk.c) ------------------------------------------------ */
 
-/* Called for each regular file under a directory, in sorted order. */
+/* Called for each regular file under a directory, in sorted order; an exit
+ * status, or a negative number to stop the walk (cli_walk returns it). */
 typedef int (*cli_walk_fn)(void *arg, const char *path);
 /* Walk dir ("" for the current directory, its files named without a
  * leading "./"): entries sorted bytewise, special files skipped, symbolic
@@ -271,6 +272,9 @@ void cli_progress_file(size_t edits);
  * second, once the run is older than a second); total_bytes is 0 when
  * unknown (no ETA then). */
 void cli_progress_start(size_t total_files, size_t total_bytes);
+/* The totals, once known (a walk that counts them may end after the
+ * start). */
+void cli_progress_total(size_t total_files, size_t total_bytes);
 /* Erase it for good. */
 void cli_progress_stop(void);
 /* Around any other write to standard error: erases the line first. */

@@ -25,7 +25,7 @@
 #define PERIOD_NS 250000000L   /* then redrawn 4 times a second at most */
 
 static atomic_size_t done_bytes, done_files, done_edits;
-static size_t total_files, total_bytes;
+static atomic_size_t total_files, total_bytes;
 
 static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t drawn;           /* length of the line on screen, under err_lock */
@@ -87,21 +87,22 @@ static void draw(void)
     size_t files = atomic_load_explicit(&done_files, memory_order_relaxed);
     size_t bytes = atomic_load_explicit(&done_bytes, memory_order_relaxed);
     size_t edits = atomic_load_explicit(&done_edits, memory_order_relaxed);
+    size_t total_files_ = atomic_load(&total_files), total_bytes_ = atomic_load(&total_bytes);
     double mb = (double)bytes / 1e6, rate = secs > 0 ? mb / secs : 0;
     char line[256];
     int n;
-    if (total_files)
-        n = snprintf(line, sizeof line, "zhfix: %zu/%zu files", files, total_files);
+    if (total_files_)
+        n = snprintf(line, sizeof line, "zhfix: %zu/%zu files", files, total_files_);
     else
         n = snprintf(line, sizeof line, "zhfix: %zu files", files);
-    if (total_bytes)
+    if (total_bytes_)
         n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f/%.1f MB", mb,
-                      (double)total_bytes / 1e6);
+                      (double)total_bytes_ / 1e6);
     else
         n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f MB", mb);
     n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f MB/s, %zu edits", rate, edits);
-    if (total_bytes && bytes && bytes <= total_bytes && rate > 0) {
-        long left = (long)((double)(total_bytes - bytes) / 1e6 / rate + 0.5);
+    if (total_bytes_ && bytes && bytes <= total_bytes_ && rate > 0) {
+        long left = (long)((double)(total_bytes_ - bytes) / 1e6 / rate + 0.5);
         n += snprintf(line + n, sizeof line - (size_t)n, ", %ld:%02ld left", left / 60,
                       left % 60);
     }
@@ -155,10 +156,15 @@ static void *run(void *arg)
     return NULL;
 }
 
+void cli_progress_total(size_t files, size_t bytes)
+{
+    atomic_store(&total_files, files);
+    atomic_store(&total_bytes, bytes);
+}
+
 void cli_progress_start(size_t files, size_t bytes)
 {
-    total_files = files;
-    total_bytes = bytes;
+    cli_progress_total(files, bytes);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     /* the wait is timed on the monotonic clock: a change of the date
      * neither stalls nor floods the line */

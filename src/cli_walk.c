@@ -114,11 +114,23 @@ static int walk(const char *dir, const struct cli *c, cli_walk_fn fn, void *arg,
                 cli_warn(c, path, "recursive directory loop, skipped");
             } else if (!any(&c->exclude_dir, names[i])) {
                 struct up here = {st.st_dev, st.st_ino, up};
-                rc = worse(rc, walk(path, c, fn, arg, &here));
+                int w = walk(path, c, fn, arg, &here);
+                if (w < 0) {
+                    rc = w;
+                    free(path);
+                    break;
+                }
+                rc = worse(rc, w);
             }
         } else if (S_ISREG(st.st_mode) && (!c->include.n || any(&c->include, names[i])) &&
                    !any(&c->exclude, names[i])) {
-            rc = worse(rc, fn(arg, path));
+            int f = fn(arg, path);
+            if (f < 0) { /* the caller wants no more */
+                rc = f;
+                free(path);
+                break;
+            }
+            rc = worse(rc, f);
         }
         free(path);
     }

@@ -687,30 +687,74 @@ static int walk_one(void *arg, const char *path)
 
 /* ---- the run ------------------------------------------------------------ */
 
-/* The size of what there is to read, for the progress line's ETA: known
- * when every operand is a regular file (standard input too). */
-static void progress_totals(const struct cli *c, int first, int argc, char **argv,
-                            size_t *files, size_t *bytes)
+/*
+ * The size of what there is to read, for the progress line's totals and
+ * time left: counted by a thread of its own (a walk of the tree that only
+ * stats, with the same filters), so a large tree starts at once.  Known
+ * when every operand is a regular file or a directory under -r; a pipe
+ * leaves it unknown.  The count's own messages (an unreadable directory)
+ * go nowhere: the real walk says them.
+ */
+struct counter {
+    const struct cli *c;
+    int first, argc;
+    char **argv;
+    atomic_int stop;
+    int unknown;
+    size_t files, bytes;
+    pthread_t th;
+};
+
+static int count_one(void *arg, const char *path)
 {
-    *files = *bytes = 0;
+    struct counter *k = arg;
     struct stat st;
-    if (first == argc) {
-        if (!c->recursive && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
-            *files = 1;
-            *bytes = (size_t)st.st_size;
+    if (k->stop)
+        return -1;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        k->files++;
+        k->bytes += (size_t)st.st_size;
+    }
+    return 0;
+}
+
+static void count_operand(struct counter *k, const char *path)
+{
+    struct stat st;
+    int ok = path ? stat(path, &st) == 0 : fstat(STDIN_FILENO, &st) == 0;
+    if (ok && S_ISREG(st.st_mode)) {
+        k->files++;
+        k->bytes += (size_t)st.st_size;
+    } else if (ok && path && S_ISDIR(st.st_mode) && k->c->recursive) {
+        if (cli_walk(path, k->c, count_one, k) < 0)
+            k->unknown = 1;
+    } else {
+        k->unknown = 1;
+    }
+}
+
+static void *count_run(void *arg)
+{
+    struct counter *k = arg;
+    FILE *null = fopen("/dev/null", "w");
+    if (!null)
+        return NULL;
+    cli_msg_capture(null);
+    if (k->first == k->argc) {
+        if (k->c->recursive) {
+            if (cli_walk("", k->c, count_one, k) < 0)
+                k->unknown = 1;
+        } else {
+            count_operand(k, NULL);
         }
-        return;
     }
-    size_t n = 0, b = 0;
-    for (int i = first; i < argc; i++) {
-        int ok = strcmp(argv[i], "-") == 0 ? fstat(STDIN_FILENO, &st) == 0 : stat(argv[i], &st) == 0;
-        if (!ok || !S_ISREG(st.st_mode))
-            return;
-        n++;
-        b += (size_t)st.st_size;
-    }
-    *files = n;
-    *bytes = b;
+    for (int i = k->first; i < k->argc && !k->unknown && !k->stop; i++)
+        count_operand(k, strcmp(k->argv[i], "-") == 0 ? NULL : k->argv[i]);
+    if (!k->unknown && !k->stop)
+        cli_progress_total(k->files, k->bytes);
+    cli_msg_capture(NULL);
+    fclose(null);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -774,10 +818,16 @@ int main(int argc, char **argv)
      * never drawn across text going to the same terminal. */
     int stdout_idle = c.in_place && !c.diff && !c.explain && !(c.report && strcmp(c.report, "-") == 0);
     int progress = !c.quiet && isatty(STDERR_FILENO) && (stdout_idle || !isatty(STDOUT_FILENO));
+    struct counter count;
+    memset(&count, 0, sizeof count);
+    int counting = 0;
     if (progress) {
-        size_t files, bytes;
-        progress_totals(&c, first, argc, argv, &files, &bytes);
-        cli_progress_start(files, bytes);
+        cli_progress_start(0, 0);
+        count.c = &c;
+        count.first = first;
+        count.argc = argc;
+        count.argv = argv;
+        counting = pthread_create(&count.th, NULL, count_run, &count) == 0;
     }
     if (c.jobs > 1 && !(r.pool = cli_pool_new(c.jobs, work, emit, &r, r.report)))
         cli_warn(&c, NULL, "cannot start worker threads; going on with one");
@@ -796,6 +846,10 @@ int main(int argc, char **argv)
         cli_pool_free(r.pool);
         if (r.rc > rc)
             rc = r.rc;
+    }
+    if (counting) {
+        count.stop = 1;
+        pthread_join(count.th, NULL);
     }
     if (progress)
         cli_progress_stop();

@@ -186,23 +186,20 @@ if command -v script > /dev/null && script -qec true /dev/null > /dev/null 2>&1;
     script -qec "{ cat '$P/a.txt'; sleep 1.8; } | '$ZHFIX'" /dev/null > "$TMP/tty" 2>&1 < /dev/null || rc=$?
     t "no progress line when the text goes to the same terminal" \
         '! grep -q "files," "$TMP/tty"'
-    # ETA: the total is known when every FILE is a regular file; a FIFO
-    # that is slow to fill makes the run long and keeps the total unknown,
-    # so here the run is made long by a big file given twice
+    # The totals and the time left: counted by a walk of the tree made
+    # alongside.  A run longer than a second: a big file linked 25 times.
     i=0
     while [ $i -lt 8 ]; do cat "$J/x/000-big.txt"; i=$((i + 1)); done > "$P/big.txt"
-    cat > "$P/eta.sh" <<EOF
-#!/bin/sh
-"$ZHFIX" "$P/a.txt" $(i=0; while [ $i -lt 25 ]; do printf '"%s" ' "$P/big.txt"; i=$((i + 1)); done) > /dev/null
-EOF
-    chmod +x "$P/eta.sh"
-    start=$(date +%s)
-    script -qec "$P/eta.sh" /dev/null > "$TMP/tty" 2>&1 < /dev/null || true
+    mkdir "$P/many"
+    cp "$P/a.txt" "$P/many/a.txt"
+    i=0
+    while [ $i -lt 25 ]; do ln "$P/big.txt" "$P/many/big$i.txt"; i=$((i + 1)); done
+    script -qec "'$ZHFIX' -r '$P/many' > /dev/null" /dev/null > "$TMP/tty" 2>&1 < /dev/null || true
     if grep -q "files" "$TMP/tty"; then
-        t "with regular FILEs: totals and the time left" \
+        t "-r: totals (counted alongside) and the time left" \
             'grep -q "zhfix: [0-9]*/26 files, [0-9.]*/[0-9.]* MB, [0-9.]* MB/s, [0-9]* edits, [0-9]*:[0-5][0-9] left" "$TMP/tty"'
     else
-        skip "with regular FILEs: totals and the time left" "the run took less than a second"
+        skip "-r: totals and the time left" "the run took less than a second"
     fi
 else
     skip "a progress line under a pseudo-terminal" "no working script(1)"
