@@ -656,9 +656,14 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         r->nb--;
     }
     r->off[r->n] = j;
-    /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone */
+    /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
+     * only among other garbled characters (or doubled): a text may well
+     * talk about “锟斤拷” */
     for (int k = 0; k + 2 < r->n; k++)
         if (r->cp[k] == 0x951F && r->cp[k + 1] == 0x65A4 && r->cp[k + 2] == 0x62F7) {
+            int doubled = k + 5 < r->n && r->cp[k + 3] == 0x951F;
+            if (!doubled && rare - 3 < 2)
+                break;
             zf_rw_note(sc->rw, r->off[k], r->off[k + 3]);
             *err = sc->rw->err;
             return r->off[k + 3];
