@@ -9,7 +9,8 @@
  * $top_srcdir/fuzz/corpus (the test environment exports top_srcdir), else
  * the FUZZ_CORPUS_DIR the program was compiled with.  Directories are read
  * recursively, files in name order, each in a child process so that one
- * failure (an abort(), a sanitizer report) does not hide the others.
+ * failure (an abort(), a sanitizer report) does not hide the others; the
+ * child runs the input twice, each from an exact-size copy.
  *
  * Files named repro-idempotent-* are run with ZHFIX_FUZZ_IDEMPOTENT=1.
  *
@@ -136,7 +137,17 @@ static int run_file(const char *path)
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
         if (strncmp(base, "repro-idempotent-", 17) == 0)
             setenv("ZHFIX_FUZZ_IDEMPOTENT", "1", 1);
-        LLVMFuzzerTestOneInput(p, len);
+        /* twice, from fresh copies, as libFuzzer runs an input: a result
+         * that depends on what an earlier run left behind (a static, an
+         * uninitialised variable) shows as a difference */
+        for (int i = 0; i < 2; i++) {
+            unsigned char *q = malloc(len ? len : 1);
+            if (!q)
+                _exit(99);
+            memcpy(q, p, len);
+            LLVMFuzzerTestOneInput(q, len);
+            free(q);
+        }
         free(p);
         _exit(0);
     }
