@@ -25,46 +25,55 @@
  *              2); clean text has many, and may still put ASCII beside a
  *              CJK mark (`计划》:` before a URL in manpages-zh).
  *
- * Touching.  A neighbour touches when it is Han, or when it is C and the
- * piece is flat.  Touching is adjacency, never across a space: flattening
- * adds no space, and marks set off by spaces (`代理 (MTA)`, `参见 : ls`)
- * are usual in clean technical Chinese.
+ * Touching (sides_touch()).  A mark run or a parenthesis with x on one side
+ * and y on the other touches when x or y is Han; or, in a flat piece, when
+ * one is other C and the far side is not an ASCII letter, digit or space
+ * (`”,“`, `》:` at a line's end, `(網格),、` touch; `“Why?”`, `工具 (SSH)”`
+ * are English style and do not).  Touching is adjacency, never across a
+ * space: flattening adds no space, and marks set off by spaces
+ * (`代理 (MTA)`, `参见 : ls`) are usual in clean technical Chinese.
  *
- * Mark runs.  A run converts when L or R touches - `当前位置: 主页`,
- * `发布时间:2022-05-09`, `阅读量:12706` (seed 004), `,“不能感染`,
- * `Python,可以` - except:
+ * Mark runs.  A run converts when it touches with L and R as its sides -
+ * `当前位置: 主页`, `发布时间:2022-05-09`, `阅读量:12706` (seed 004),
+ * `,“不能感染`, `Python,可以` - or, in a flat piece, when R is an opening
+ * mark (`Chromium,(来自`), except:
  *   - a single `,` `:` or `;` with an ASCII digit on both sides: times
  *     `09:49:45` `16:18:00` (seeds 000, 004), thousands `1,000`, ratios;
  *   - a lone `?` followed by lowercase pinyin letters and `)`: the GBK
  *     out-of-step signature `?qǐng)` (damage-model section 4), which
  *     belongs to the mojibake pass;
  *   - a run with three commas in a row: the damage inserts one comma, so
- *     `,,,` is the writer's own.
+ *     `,,,` is the writer's own;
+ *   - a run that is all a quotation holds: `用 “:” 分隔`.
  * In a run that converts, a comma followed by another mark of the run or by
  * a full-width `，、。；：！？` is dropped (ZHFIX_EDIT_COMMA: `,,`->`，`,
  * `,、`->`、`, `,。`->`。`, `,;`->`；`, `,!`->`！`, `),、`->`）、`); every
  * other mark becomes its full-width twin (ZHFIX_EDIT_PUNCT).
  *
  * Parentheses convert as a pair, matched on the line with a stack.  A pair
- * converts when one of its four neighbours (outside and inside of each
- * parenthesis; an adjacent mark run is skipped) touches - `赵丽娜(左一)和`,
+ * converts when either parenthesis touches, its outside and inside
+ * neighbours being its two sides (an adjacent mark run skipped, as marks
+ * are decided after parentheses) - `赵丽娜(左一)和`,
  * `“2+6”(白天2小时、夜间6小时)`, `(特约记者 余少林)`, `；(2)第二条` - unless it
  * is code, a formula or part of a file name (code_pair(): `f(x)`, `P(A)`,
  * `](链接.md)`, `区间(0,1)`, `报告(1).docx`).  `中国 (China) 是` has no
- * touching neighbour and stays.  An unmatched parenthesis stays ASCII: on a
- * flattened line it is more often a pinyin tail of the GBK shift (`cè)`), a
- * list marker `1)`, an emoticon or half of a pair split across lines than a
- * lone `（`, and a wrong full-width mark is worse than a kept ASCII one.
+ * touching neighbour and stays.  An unmatched parenthesis converts only
+ * when its inner side (after `(`, before `)`) touches: the other half is on
+ * another line of a wrapped paragraph (`曾发生(除非…` / `命名)。`), while a
+ * list marker `1)第一条`, a pinyin tail of the GBK shift `shè)立` or an
+ * emoticon has nothing Chinese inside and stays.
  *
  * Left alone entirely:
  *   - URLs (`scheme://` or `www.` to the end of the ASCII token, less the
  *     trailing `.,;:!?` and unbalanced `)` that linkifiers trim too) and
  *     Markdown code spans between backticks;
  *   - code lines: a line starting with a C, Python, JavaScript or shell
- *     statement keyword (`def 问候(名字):`, `printf("总数:%d\n", n);`);
- *   - English lines with Chinese words in them: more than four ASCII letters
- *     (outside URLs and code spans) per Han character (`tea (茶)`,
- *     `Beijing (北京, Běijīng)`);
+ *     statement keyword followed by `(`, or by a space on a line that ends
+ *     like a statement (`def 问候(名字):`, `printf("总数:%d\n", n);`);
+ *   - in English lines with Chinese words in them - more than two Latin
+ *     words (outside URLs and code spans) per Han character - everything
+ *     but a mark run between two Han characters (`tea (茶)`,
+ *     `Beijing (北京, Běijīng)` stay; `the phrase 你好,世界` converts);
  *   - Japanese and Korean: a piece in which kana and Hangul make up a fifth
  *     or more of kana + Hangul + Han, and any other line holding kana (but
  *     U+30FB, the middle dot GB text writes foreign names with) or Hangul.
@@ -207,6 +216,7 @@ typedef struct paren {
     size_t pos;
     size_t cbefore; /* C characters on the line before pos */
     size_t commas;  /* ASCII commas on the line before pos */
+    size_t spaces;  /* ASCII spaces on the line before pos */
     size_t match;   /* index of the partner, or SIZE_MAX */
     int conv;
 } paren;
@@ -247,6 +257,7 @@ typedef struct line {
     scratch *sc;
     size_t last_mark; /* last mark of the last run converted, or SIZE_MAX */
     int flat;         /* the piece shows flattening: weak touches count */
+    int english;      /* an English line: only marks between Han convert */
 } line;
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
@@ -312,14 +323,27 @@ static int c_level(const line *ln, int32_t c, size_t pos)
     return is_c(c) ? WEAK : 0;
 }
 
-static int touches(const line *ln, int level)
+/* Opening and closing quotation marks and brackets of CJK text. */
+static int is_open_quote(int32_t c)
 {
-    return level == STRONG || (level == WEAK && ln->flat);
+    return c == 0x201C || c == 0x2018 || c == 0x300C || c == 0x300E || c == 0x300A ||
+           c == 0x3008 || c == 0x3010 || c == 0x3014 || c == 0xFF08;
 }
 
-static int max2(int a, int b)
+/* An opening mark, counting a `(` this pass converts. */
+static int is_open_quote_c(const line *ln, int32_t c, size_t pos)
 {
-    return a > b ? a : b;
+    if (c == '(') {
+        const paren *p = paren_at(ln, pos);
+        return p && p->conv;
+    }
+    return is_open_quote(c);
+}
+
+static int is_close_quote(int32_t c)
+{
+    return c == 0x201D || c == 0x2019 || c == 0x300D || c == 0x300F || c == 0x300B ||
+           c == 0x3009 || c == 0x3011 || c == 0x3015 || c == 0xFF09;
 }
 
 static int in_span(const line *ln, size_t pos, size_t *k)
@@ -438,9 +462,11 @@ static int find_spans(line *ln)
 /* ---- phase 1: the language check and the parentheses ------------------- */
 
 /* Does the line start, after its indentation, with a keyword that opens a
- * statement in C, Python, JavaScript or shell, followed by a space or `(`?
+ * statement in C, Python, JavaScript or shell, followed by `(`, or by a
+ * space when the line also ends like a statement (`:` `;` `{` `}` `)`)?
  * Such a line is code, where marks beside Han are syntax (`def 问候(名字):`,
- * `printf("总数:%d\n", n);`); Chinese prose lines do not start so. */
+ * `printf("总数:%d\n", n);`); Chinese prose lines do not start so, and
+ * English ones that start with "return" or "for" do not end so. */
 static int code_line(const line *ln)
 {
     static const char *const kw[] = {
@@ -457,89 +483,133 @@ static int code_line(const line *ln)
         w++;
     if (w == i || w >= ln->le || (s[w] != ' ' && s[w] != '('))
         return 0;
+    if (s[w] == ' ') {
+        size_t e = ln->le;
+        while (e > w && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+            e--;
+        char last = s[e - 1];
+        if (last != ':' && last != ';' && last != '{' && last != '}' && last != ')')
+            return 0;
+    }
     for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
         if (strlen(kw[k]) == w - i && memcmp(kw[k], s + i, w - i) == 0)
             return 1;
     return 0;
 }
 
+/* A letter of a Latin-script word: ASCII, or Latin-1 Supplement and
+ * Latin Extended-A/B (pinyin with tone marks, accented names), less the
+ * signs × and ÷. */
+static int latin_letter(int32_t c)
+{
+    if (c < 0x80)
+        return c >= 0 && alpha((unsigned char)c);
+    return c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7;
+}
+
 /* Decode the line once: reject Japanese, Korean, English with Chinese words
  * in it, and code; collect the parentheses outside protected spans with the
- * count of C before each.  Returns 1 to go on, 0 to leave the line, or an
+ * counts each needs.  Returns 1 to go on, 0 to leave the line, or an
  * error. */
 static int scan_line(line *ln)
 {
     scratch *sc = ln->sc;
-    size_t cnt = 0, k = 0, han = 0, latin = 0, commas = 0;
+    size_t cnt = 0, k = 0, han = 0, words = 0, commas = 0, spaces = 0;
+    int in_word = 0;
     if (code_line(ln))
         return 0;
     sc->np = 0;
     for (size_t i = ln->ls; i < ln->le;) {
-        unsigned char b = (unsigned char)ln->s[i];
-        if (b < 0x80) {
-            if (b == ',') {
-                commas++;
-            } else if (alpha(b) || b == '(' || b == ')') {
-                if (in_span(ln, i, &k)) {
-                    i++;
-                    continue;
-                }
-                if (alpha(b)) {
-                    latin++;
-                    i++;
-                    continue;
-                }
-                if (grow((void **)&sc->p, &sc->capp, sc->np + 1, sizeof *sc->p) != ZHFIX_OK)
-                    return ZHFIX_ENOMEM;
-                paren *p = &sc->p[sc->np++];
-                p->pos = i;
-                p->cbefore = cnt;
-                p->commas = commas;
-                p->match = SIZE_MAX;
-                p->conv = 0;
-            }
-            i++;
+        int32_t c;
+        size_t at = i;
+        if ((unsigned char)ln->s[i] < 0x80)
+            c = (unsigned char)ln->s[i++];
+        else
+            i += (size_t)zf_utf8_next(ln->s + i, ln->le - i, &c);
+        if (c < 0x80 && in_span(ln, at, &k)) {
+            in_word = 0;
             continue;
         }
-        int32_t c;
-        i += (size_t)zf_utf8_next(ln->s + i, ln->le - i, &c);
-        if (is_jk(c))
+        int letter = latin_letter(c);
+        if (letter && !in_word)
+            words++;
+        in_word = letter;
+        if (c == ',') {
+            commas++;
+        } else if (c == ' ') {
+            spaces++;
+        } else if (c == '(' || c == ')') {
+            if (grow((void **)&sc->p, &sc->capp, sc->np + 1, sizeof *sc->p) != ZHFIX_OK)
+                return ZHFIX_ENOMEM;
+            paren *p = &sc->p[sc->np++];
+            p->pos = at;
+            p->cbefore = cnt;
+            p->commas = commas;
+            p->spaces = spaces;
+            p->match = SIZE_MAX;
+            p->conv = 0;
+        } else if (is_jk(c)) {
             return 0;
-        if (is_c(c))
+        } else if (is_c(c)) {
             cnt++;
-        if (zf_is_han(c))
-            han++;
+            if (zf_is_han(c))
+                han++;
+        }
     }
     /* An English sentence with a Chinese word or two: its parentheses and
-     * commas are English (`tea (茶)`, `Beijing (北京, Běijīng)`).  Four
-     * letters to a Han character is about one English word to one Chinese
-     * word; letters of URLs and code spans do not count. */
-    if (latin > 4 * han)
-        return 0;
+     * commas are English (`tea (茶)`, `Beijing (北京, Běijīng)`).  More than
+     * two Latin words to a Han character; words of URLs and code spans do
+     * not count. */
+    ln->english = words > 2 * han;
     return 1;
 }
 
-/* c_level() of the neighbour of the parenthesis at pos.  after: look
- * right, else left.  An adjacent run of ASCII marks is skipped, since the marks are
- * decided after the parentheses (`中文,(abc)` still has 文 beside its `(`,
- * `(真的吗?)` still ends on 吗); a neighbouring parenthesis counts as C once
- * it is converted. */
-static int beside(const line *ln, size_t pos, int after)
+/* The neighbour of the parenthesis at pos: after, the character after it,
+ * else the one before it; an adjacent run of ASCII marks is skipped, since
+ * the marks are decided after the parentheses (`中文,(abc)` still has 文
+ * beside its `(`, `(真的吗?)` still ends on 吗).  *at is its offset. */
+static int32_t neighbour(const line *ln, size_t pos, int after, size_t *at)
 {
     size_t j, l;
-    int32_t c;
     if (after) {
         j = pos + 1;
         while (j < ln->le && is_mark((unsigned char)ln->s[j]))
             j++;
-        c = cp_at(ln, j, &l);
-    } else {
-        j = pos;
-        while (j > ln->ls && is_mark((unsigned char)ln->s[j - 1]))
-            j--;
-        c = cp_before(ln, j, &j);
+        *at = j;
+        return cp_at(ln, j, &l);
     }
-    return c_level(ln, c, j);
+    j = pos;
+    while (j > ln->ls && is_mark((unsigned char)ln->s[j - 1]))
+        j--;
+    return cp_before(ln, j, at);
+}
+
+static int latin_or_space(int32_t c)
+{
+    return c == ' ' || c == '\t' || c == 0xA0 ||
+           (c >= 0 && c < 0x80 && (alpha((unsigned char)c) || is_digit(c)));
+}
+
+/* Does a mark or parenthesis with x on one side and y on the other touch
+ * Chinese?  Han on either side does.  Other C does in a flat piece when the
+ * far side is not an ASCII letter, digit or space - `”,“` and `》:` at the
+ * end of a line are flattened, `“Why?”` and `工具 (SSH)”` are English
+ * style. */
+static int sides_touch(const line *ln, int32_t x, size_t xpos, int32_t y, size_t ypos)
+{
+    int lx = c_level(ln, x, xpos), ly = c_level(ln, y, ypos);
+    if (lx == STRONG || ly == STRONG)
+        return 1;
+    if (!ln->flat)
+        return 0;
+    return (lx == WEAK && !latin_or_space(y)) || (ly == WEAK && !latin_or_space(x));
+}
+
+static int paren_touches(const line *ln, size_t pos)
+{
+    size_t a, b;
+    int32_t x = neighbour(ln, pos, 0, &a), y = neighbour(ln, pos, 1, &b);
+    return sides_touch(ln, x, a, y, b);
 }
 
 /* Is the pair o..cl code, a formula or part of a file name, whatever
@@ -547,8 +617,9 @@ static int beside(const line *ln, size_t pos, int after)
  *   `](`                      a Markdown link or image target;
  *   `(` after a letter, digit or `_`, no C inside
  *                             a call or index: `f(x)`, `printf()`, `P(A)`;
- *   no C inside, an ASCII comma inside
- *                             a tuple or interval: `区间(0,1)`, `(x,y)=(1,2)`;
+ *   no C inside, an ASCII comma and no space inside
+ *                             a tuple or interval: `区间(0,1)`, `(x,y)=(1,2)`
+ *                             (but `(Transport Layer Security,TLS)` is prose);
  *   `(` after `/` or `\`, `)` before `/`, `\` or `.` and a letter or digit
  *                             a path or file name: `报告(1).docx`,
  *                             `会议记录(最终版).txt`. */
@@ -569,7 +640,7 @@ static int code_pair(const line *ln, const paren *o, const paren *cl)
         return 0;
     int ident = before >= 0 && before < 0x80 &&
                 (alpha((unsigned char)before) || is_digit(before) || before == '_');
-    return ident || cl->commas > o->commas;
+    return ident || (cl->commas > o->commas && cl->spaces == o->spaces);
 }
 
 /* Decide the pair opened by sc->p[i]; returns 1 when it newly converts. */
@@ -581,9 +652,7 @@ static int decide_pair(line *ln, size_t i)
     paren *cl = &ln->sc->p[o->match];
     if (code_pair(ln, o, cl))
         return 0;
-    int level = max2(max2(beside(ln, o->pos, 0), beside(ln, o->pos, 1)),
-                     max2(beside(ln, cl->pos, 0), beside(ln, cl->pos, 1)));
-    if (touches(ln, level)) {
+    if (paren_touches(ln, o->pos) || paren_touches(ln, cl->pos)) {
         o->conv = cl->conv = 1;
         return 1;
     }
@@ -609,10 +678,31 @@ static int match_parens(line *ln)
     /* A converted pair makes its neighbours C: sweep forward (outer to
      * inner, left to right), then backward (inner to outer), so that
      * `中((a))` and `((a)中)` convert whole in one run. */
+    if (ln->english)
+        return ZHFIX_OK;
     for (size_t i = 0; i < sc->np; i++)
         decide_pair(ln, i);
     for (size_t i = sc->np; i-- > 0;)
         decide_pair(ln, i);
+    /* An unmatched parenthesis converts when its inner side touches: the
+     * other half is on another line of a wrapped paragraph (`曾发生(除非…`
+     * … `命名)。` in manpages-zh).  A list marker `1)第一条` and a pinyin
+     * tail `shè)立` have no Chinese inside and stay. */
+    for (size_t i = 0; i < sc->np; i++) {
+        paren *p = &sc->p[i];
+        if (p->match != SIZE_MAX)
+            continue;
+        size_t at, l;
+        int32_t c;
+        if (ln->s[p->pos] == '(') {
+            at = p->pos + 1;
+            c = cp_at(ln, at, &l);
+        } else {
+            c = cp_before(ln, p->pos, &at);
+        }
+        int lv = c_level(ln, c, at);
+        p->conv = lv == STRONG || (lv == WEAK && ln->flat);
+    }
     return ZHFIX_OK;
 }
 
@@ -643,7 +733,13 @@ static int run_touches(const line *ln, size_t a, size_t b)
     for (size_t i = a; i + 2 < b; i++)
         if (ln->s[i] == ',' && ln->s[i + 1] == ',' && ln->s[i + 2] == ',')
             return 0;
-    return touches(ln, max2(c_level(ln, lc, lpos), c_level(ln, rc, rpos)));
+    if (is_open_quote(lc) && is_close_quote(rc))
+        return 0; /* a quoted mark: 用 “:” 分隔 */
+    if (ln->english)
+        return zf_is_han(lc) && zf_is_han(rc);
+    if (ln->flat && is_open_quote_c(ln, rc, rpos))
+        return 1; /* before an opening mark: `Chromium,(来自`, `说,“好”` */
+    return sides_touch(ln, lc, lpos, rc, rpos);
 }
 
 static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
@@ -783,7 +879,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             }
             if (sv.jk)
                 break;
-            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat};
+            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0};
             rc = do_line(&ln, rw);
         }
         pos = next;
