@@ -58,9 +58,6 @@ int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
 int zf_lm_char_cost(int32_t cp);
 int zf_lm_step(int32_t prev, int32_t cp);
 int zf_lm_script(int32_t cp);
-/* readings.c (the pinyin pass's table of Mandarin readings) */
-int zf_pinyin_syllable(const char *s, size_t len);
-int zf_readings_has(int32_t cp, int syl);
 
 int32_t zf_gbk_decode2(unsigned lead, unsigned trail)
 {
