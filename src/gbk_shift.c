@@ -42,23 +42,6 @@
 
 #include "gbk.h"
 
-/* TODO(zf.h): move these prototypes to zf.h. */
-int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
-unsigned zf_gbk_encode(int32_t cp);
-int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
-                   size_t cap, size_t *rep_len);
-/* lm.c */
-typedef struct zf_lm_ctx {
-    int32_t prev;
-    int hmm;
-    float f[256];
-} zf_lm_ctx;
-void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
-int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
-int zf_lm_char_cost(int32_t cp);
-int zf_lm_step(int32_t prev, int32_t cp);
-int zf_lm_script(int32_t cp);
-
 int32_t zf_gbk_decode2(unsigned lead, unsigned trail)
 {
     if (lead < 0x81 || lead > 0xFE || trail < 0x40 || trail > 0xFE)
@@ -311,8 +294,6 @@ typedef struct {
  * model reads them alike, so the text around decides: a candidate in the
  * script the line does not use costs this much more. */
 #define SCRIPT_MISMATCH 30
-#define ZF_LM_TRAD 1
-#define ZF_LM_SIMP 2
 
 /* The script the line around s[q] does not use: ZF_LM_SIMP when it has
  * clearly more Traditional-only characters than Simplified ones that

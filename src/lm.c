@@ -60,22 +60,6 @@
 
 #include "lm.h"
 
-#define ZF_LM_TRAD 1
-#define ZF_LM_SIMP 2
-
-/* TODO(zf.h): move these declarations to zf.h. */
-typedef struct zf_lm_ctx {
-    int32_t prev;
-    int hmm;
-    float f[256];
-} zf_lm_ctx;
-void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
-int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
-int zf_lm_char_cost(int32_t cp);
-int zf_lm_pair_bonus(int32_t a, int32_t b);
-int zf_lm_step(int32_t prev, int32_t cp);
-int zf_lm_cost(const char *utf8, size_t len);
-int zf_lm_script(int32_t cp);
 
 _Static_assert(ZF_LM_NSTATES <= 256, "zf_lm_ctx.f holds 256 states");
 

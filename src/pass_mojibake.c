@@ -33,14 +33,6 @@
 
 #include "zf.h"
 
-/* TODO(zf.h): from gbk_shift.c and lm.c. */
-int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
-                   size_t cap, size_t *rep_len);
-int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
-unsigned zf_gbk_encode(int32_t cp);
-int zf_lm_char_cost(int32_t cp);
-int zf_lm_step(int32_t prev, int32_t cp);
-
 /* How much more probable (tenths of a bit) a re-decoded island must be
  * than the text as found; and the least number of characters an island
  * must restore when it restores only one non-ASCII character (a lone `Ã©`

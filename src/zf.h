@@ -164,6 +164,40 @@ int zf_is_trad_only(int32_t cp);
  * (网 长 区; not 干 后 里).  BMP only. */
 int zf_is_simp_only(int32_t cp);
 
+/* ---- GBK (gbk_shift.c, tables/gbk.h from glibc's CP936) ------------- */
+
+/* The character of a two-byte GBK code, or 0 when there is none. */
+int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
+/* The GBK code of cp: lead << 8 | trail; below 0x100 a single byte (ASCII,
+ * or 0x80 for U+20AC as code page 936 has it); 0 when GBK has none. */
+unsigned zf_gbk_encode(int32_t cp);
+/* Realign a run of GBK decoded one byte out of step that starts at the `?`
+ * at s[q] (damage-model.md section 4).  Returns 1 with the repair in
+ * rep[0..*rep_len) for s[q..*end), -1 for damage it cannot repair with
+ * confidence (s[q..*end) to note), 0 for none, -2 out of memory.  cap must
+ * be at least 648. */
+int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
+                   size_t cap, size_t *rep_len);
+
+/* ---- language model (lm.c, tables/lm.h from jieba and OpenCC) -------- */
+
+/* Costs are in tenths of a bit, lower is more probable. */
+#define ZF_LM_TRAD 1
+#define ZF_LM_SIMP 2
+typedef struct zf_lm_ctx {
+    int32_t prev;
+    int hmm;
+    float f[256];
+} zf_lm_ctx;
+void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
+int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
+int zf_lm_char_cost(int32_t cp);
+int zf_lm_pair_bonus(int32_t a, int32_t b);
+int zf_lm_step(int32_t prev, int32_t cp);
+int zf_lm_cost(const char *utf8, size_t len);
+/* ZF_LM_TRAD, ZF_LM_SIMP (both, or 0) for the scripts that use cp. */
+int zf_lm_script(int32_t cp);
+
 /* How plausible decoded text is as Chinese (or any real) text: the sum of
  * per-character costs (zf_char_cost for Han; fixed costs by class for the
  * rest; controls, private use and U+FFFD cost most).  *nchars receives the
