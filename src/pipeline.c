@@ -140,7 +140,9 @@ static int compose(zf_pipeline *p, const char *in, const char *out)
             m.in_start = e->in_start < m.in_start ? e->in_start : m.in_start;
             m.in_end = e->in_end > m.in_end ? e->in_end : m.in_end;
             m.out_end = e->out_end > m.out_end ? e->out_end : m.out_end;
-            if (e->kind != ZHFIX_EDIT_UNRESOLVED && m.kind == ZHFIX_EDIT_UNRESOLVED)
+            /* kinds are numbered in pass order: the lowest began it */
+            if (e->kind != ZHFIX_EDIT_UNRESOLVED &&
+                (m.kind == ZHFIX_EDIT_UNRESOLVED || e->kind < m.kind))
                 m.kind = e->kind;
             merged = 1;
             j++;
