@@ -1,12 +1,358 @@
 /*
- * pass_script.c - NOT IMPLEMENTED YET: copies its input unchanged.
+ * pass_script.c - Traditional/Simplified: restore or unify the script.
+ *
+ * --script=hans and hant convert every run of Han characters (script_map.c:
+ * phrases, then characters, context choice where a character has several
+ * targets).  --script=auto decides once per document, on the first piece
+ * that shows any script evidence, and remembers it in zf_doc:
+ *  - Japanese or Korean text (kana or Hangul make up a tenth of the Han
+ *    count or more) is never converted, in any mode: its kanji/hanja are
+ *    neither script.
+ *  - Text machine-converted from Simplified goes back to Simplified.  Two
+ *    signs (damage-model.md section 1): the pinyin pass removed annotations
+ *    (a converter wrote them after the characters it converted), or the text
+ *    is Traditional except for Simplified characters that have several
+ *    Traditional forms (黨員干部, 新店鎮后山, 采樣, 并): a naive converter
+ *    skips exactly those, while a person writing Traditional, or partial
+ *    conversion, leaves one-to-one Simplified characters (们, 这) too.
+ *  - Otherwise text mixing the scripts is unified to its majority script,
+ *    and text in one script is left alone.
+ * Every converted stretch of consecutive characters is one edit of kind
+ * ZHFIX_EDIT_SCRIPT.
  */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "zf.h"
+
+#include "script_chars.h" /* ZF_SC_* flag bits */
+
+/* TODO(lead): these declarations belong in zf.h (see the report); they are
+ * repeated in script_map.c until then. */
+enum { ZF_HOW_SAME, ZF_HOW_CHAR, ZF_HOW_PHRASE, ZF_HOW_WORD, ZF_HOW_SINGLE };
+typedef struct zf_script_scratch {
+    size_t cap;
+    uint32_t *one, *best, *from, *pick;
+    const uint32_t **opt;
+    uint8_t *nopt;
+} zf_script_scratch;
+unsigned zf_script_flags(int32_t cp);
+int zf_script_self_valid(int32_t cp, zhfix_script to);
+int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out,
+                      uint8_t *how, zf_script_scratch *s);
+void zf_script_scratch_free(zf_script_scratch *s);
+
+/* Mixed text is unified only when the minority script has at least
+ * ZF_MIX_MIN characters and ZF_MIX_PERMILLE per mille of the majority's: a
+ * Simplified page quoting one Traditional title is not mixed. */
+#define ZF_MIX_MIN 3
+#define ZF_MIX_PERMILLE 20
+/* A naive converter's leftovers.  Traditional text writes 游標, 發布,
+ * 控制 with characters that words in the tables read as Simplified
+ * leftovers (遊標, 發佈, 製), so a few such flags prove nothing.  Measured
+ * over manpages-zh's zh_CN pages run through OpenCC's s2tw and s2hk and
+ * its zh_TW pages (2345 clean Traditional documents): at most 3 distinct
+ * characters are flagged, and leaving out the most frequent one (a page
+ * about the cursor flags 游標 31 times) at most one flag per 350
+ * Traditional characters; all of them concatenated into one document: 14
+ * distinct, one per 4000.  The seeds: 9 to 15 distinct, one per 40 or
+ * more often; the zh_CN pages run through a naive converter like the seeds'
+ * (tables/check_ts.py describes it): 197 of the 240 with 300 or more
+ * Traditional characters pass.  So: flags from at least
+ * ZF_LEFTOVER_KINDS_MIN distinct characters, without the most frequent one
+ * still one per ZF_LEFTOVER_PER Traditional characters, more than twice
+ * the one-to-one Simplified characters, which themselves are at most one
+ * per ZF_ONE_PER Traditional ones (seed 002 has 圣 twice, in a name, among
+ * 901). */
+#define ZF_LEFTOVER_KINDS_MIN 3
+#define ZF_LEFTOVER_PER 100
+#define ZF_ONE_PER 50
+#define ZF_LEFTOVER_KINDS 64
+
+/* A piece's Han runs, decoded: code points, their byte offsets (n + 1, the
+ * last one the end of the run) and the conversion. */
+typedef struct runbuf {
+    size_t cap;
+    int32_t *cp, *out;
+    size_t *off;
+    uint8_t *how;
+    zf_script_scratch sc;
+} runbuf;
+
+static int runbuf_reserve(runbuf *r, size_t n)
+{
+    if (n <= r->cap)
+        return ZHFIX_OK;
+    size_t cap = r->cap ? r->cap : 256;
+    while (cap < n)
+        cap *= 2;
+    int32_t *cp = realloc(r->cp, cap * sizeof *cp);
+    if (cp)
+        r->cp = cp;
+    int32_t *out = realloc(r->out, cap * sizeof *out);
+    if (out)
+        r->out = out;
+    size_t *off = realloc(r->off, (cap + 1) * sizeof *off);
+    if (off)
+        r->off = off;
+    uint8_t *how = realloc(r->how, cap);
+    if (how)
+        r->how = how;
+    if (!cp || !out || !off || !how)
+        return ZHFIX_ENOMEM;
+    r->cap = cap;
+    return ZHFIX_OK;
+}
+
+static void runbuf_free(runbuf *r)
+{
+    free(r->cp);
+    free(r->out);
+    free(r->off);
+    free(r->how);
+    zf_script_scratch_free(&r->sc);
+}
+
+/* Decode the Han run starting at byte i (a Han character) into r: *n is its
+ * length in characters, *end the byte after it.  ZHFIX_OK or ENOMEM. */
+static int read_run(const char *s, size_t len, size_t i, runbuf *r, size_t *n, size_t *end)
+{
+    size_t k = 0;
+    while (i < len) {
+        int32_t cp;
+        int l = zf_utf8_next(s + i, len - i, &cp);
+        if (cp < 0 || !zf_is_han(cp))
+            break;
+        if (k + 1 > r->cap && runbuf_reserve(r, k + 1) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        r->cp[k] = cp;
+        r->off[k] = i;
+        k++;
+        i += (size_t)l;
+    }
+    r->off[k] = i;
+    *n = k;
+    *end = i;
+    return ZHFIX_OK;
+}
+
+/* Han characters are 3 or 4 bytes in UTF-8 with a lead byte E3-E9 (U+3400-
+ * U+9FFF), EF (compatibility ideographs) or F0 (the supplementary planes);
+ * everything else is skipped by its lead byte without decoding. */
+static int maybe_han_lead(unsigned char b)
+{
+    return (b >= 0xE3 && b <= 0xE9) || b == 0xEF || b == 0xF0;
+}
+
+typedef struct evidence {
+    size_t han, trad, simp, simp_one, kana, hangul, leftover;
+    /* the one-to-many Simplified characters seen and how often */
+    int32_t kind[ZF_LEFTOVER_KINDS];
+    size_t kind_n[ZF_LEFTOVER_KINDS];
+    size_t nkinds;
+} evidence;
+
+static void add_kind(evidence *ev, int32_t cp)
+{
+    for (size_t i = 0; i < ev->nkinds; i++)
+        if (ev->kind[i] == cp) {
+            ev->kind_n[i]++;
+            return;
+        }
+    if (ev->nkinds < ZF_LEFTOVER_KINDS) {
+        ev->kind[ev->nkinds] = cp;
+        ev->kind_n[ev->nkinds++] = 1;
+    }
+}
+
+/* The flags from every character but the most frequent one. */
+static size_t flags_but_top(const evidence *ev)
+{
+    size_t n = 0, top = 0;
+    for (size_t i = 0; i < ev->nkinds; i++) {
+        n += ev->kind_n[i];
+        if (ev->kind_n[i] > top)
+            top = ev->kind_n[i];
+    }
+    return n - top;
+}
+
+/* Count script evidence over the piece. */
+static void count_piece(const char *s, size_t len, evidence *ev)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0xE3) {
+            i += b < 0xC0 ? 1 : b < 0xE0 ? 2 : 3; /* stray continuation bytes: 1 */
+            continue;
+        }
+        int32_t cp;
+        int l = zf_utf8_next(s + i, len - i, &cp);
+        i += (size_t)l;
+        if (cp < 0)
+            continue;
+        if (zf_is_han(cp)) {
+            unsigned f = zf_script_flags(cp);
+            ev->han++;
+            if (f & ZF_SC_TRAD)
+                ev->trad++;
+            if (f & ZF_SC_SIMP) {
+                ev->simp++;
+                if (!(f & ZF_SC_MANY))
+                    ev->simp_one++;
+                else
+                    add_kind(ev, cp);
+            }
+        } else if (zf_is_kana(cp)) {
+            ev->kana++;
+        } else if (zf_is_hangul(cp)) {
+            ev->hangul++;
+        }
+    }
+}
+
+/* In Traditional-looking text, count the Simplified characters that are
+ * valid Traditional on their own (干 后 里 采 ...) but that a phrase or a
+ * word around them shows were left unconverted: 黨員干部 reads as 幹部,
+ * 新店鎮后山 as 後山, 采樣 as 採樣.  A character alone proves nothing
+ * (Traditional writes 干 in 干擾, 若干, and 后 in 皇后). */
+static int count_leftovers(const char *s, size_t len, runbuf *r, evidence *ev)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (!maybe_han_lead((unsigned char)s[i])) {
+            i++;
+            continue;
+        }
+        int32_t cp;
+        int l = zf_utf8_next(s + i, len - i, &cp);
+        if (cp < 0 || !zf_is_han(cp)) {
+            i += (size_t)l;
+            continue;
+        }
+        size_t n, end;
+        if (read_run(s, len, i, r, &n, &end) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        int any = 0;
+        for (size_t k = 0; k < n && !any; k++)
+            any = zf_script_self_valid(r->cp[k], ZHFIX_SCRIPT_HANT);
+        if (any) {
+            if (zf_script_convert(ZHFIX_SCRIPT_HANT, r->cp, n, r->out, r->how, &r->sc) !=
+                ZHFIX_OK)
+                return ZHFIX_ENOMEM;
+            for (size_t k = 0; k < n; k++)
+                if (r->out[k] != r->cp[k] &&
+                    (r->how[k] == ZF_HOW_PHRASE || r->how[k] == ZF_HOW_WORD) &&
+                    zf_script_self_valid(r->cp[k], ZHFIX_SCRIPT_HANT)) {
+                    ev->leftover++;
+                    add_kind(ev, r->cp[k]);
+                }
+        }
+        i = end;
+    }
+    return ZHFIX_OK;
+}
+
+/* Fix doc->script_target for the rest of the document, or leave the
+ * decision open when this piece shows nothing to decide by. */
+static int decide(const zhfix_options *opt, zf_doc *doc, const char *s, size_t len,
+                  runbuf *r)
+{
+    evidence ev;
+    memset(&ev, 0, sizeof ev);
+    count_piece(s, len, &ev);
+    doc->han_seen += ev.han;
+    doc->trad_only += ev.trad;
+    doc->simp_only += ev.simp;
+    if ((ev.kana && ev.kana * 10 >= ev.han) || (ev.hangul && ev.hangul * 10 >= ev.han)) {
+        doc->script_decided = 1;
+        doc->script_target = ZHFIX_SCRIPT_KEEP;
+        return ZHFIX_OK;
+    }
+    if (opt->script != ZHFIX_SCRIPT_AUTO) {
+        doc->script_decided = 1;
+        doc->script_target = opt->script;
+        return ZHFIX_OK;
+    }
+    size_t t = doc->trad_only, sm = doc->simp_only;
+    if (t == 0 && sm == 0)
+        return ZHFIX_OK; /* nothing to go by yet */
+    zhfix_script target = ZHFIX_SCRIPT_KEEP;
+    if (doc->pinyin_removed > 0 && t > 0) {
+        target = ZHFIX_SCRIPT_HANS;
+    } else {
+        if (t > sm && ev.simp_one * ZF_ONE_PER <= ev.trad) {
+            if (count_leftovers(s, len, r, &ev) != ZHFIX_OK)
+                return ZHFIX_ENOMEM;
+            size_t many = flags_but_top(&ev);
+            if (ev.nkinds >= ZF_LEFTOVER_KINDS_MIN && many > 2 * ev.simp_one &&
+                many * ZF_LEFTOVER_PER >= ev.trad)
+                target = ZHFIX_SCRIPT_HANS;
+        }
+        size_t lo = t < sm ? t : sm, hi = t < sm ? sm : t;
+        if (target == ZHFIX_SCRIPT_KEEP && lo >= ZF_MIX_MIN && lo * 1000 >= hi * ZF_MIX_PERMILLE)
+            target = t > sm ? ZHFIX_SCRIPT_HANT : ZHFIX_SCRIPT_HANS;
+    }
+    doc->script_decided = 1;
+    doc->script_target = target;
+    return ZHFIX_OK;
+}
+
+/* Convert every Han run of the piece toward `to`. */
+static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
+{
+    const char *s = rw->in;
+    size_t len = rw->len, i = 0;
+    char enc[4 * 64];
+    while (i < len) {
+        if (!maybe_han_lead((unsigned char)s[i])) {
+            i++;
+            continue;
+        }
+        int32_t cp;
+        int l = zf_utf8_next(s + i, len - i, &cp);
+        if (cp < 0 || !zf_is_han(cp)) {
+            i += (size_t)l;
+            continue;
+        }
+        size_t n, end;
+        if (read_run(s, len, i, r, &n, &end) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        if (zf_script_convert(to, r->cp, n, r->out, r->how, &r->sc) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        /* one edit per stretch of changed characters */
+        size_t k = 0;
+        while (k < n) {
+            if (r->out[k] == r->cp[k]) {
+                k++;
+                continue;
+            }
+            size_t a = k, elen = 0;
+            while (k < n && r->out[k] != r->cp[k] && elen + 4 <= sizeof enc) {
+                elen += (size_t)zf_utf8_put(r->out[k], enc + elen);
+                k++;
+            }
+            zf_rw_replace(rw, r->off[a], r->off[k], enc, elen, ZHFIX_EDIT_SCRIPT);
+        }
+        i = end;
+    }
+    return rw->err;
+}
 
 int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
-    (void)opt;
-    (void)doc;
-    (void)rw;
-    return ZHFIX_OK;
+    if (opt->script == ZHFIX_SCRIPT_KEEP)
+        return ZHFIX_OK;
+    runbuf r;
+    memset(&r, 0, sizeof r);
+    int rc = ZHFIX_OK;
+    if (!doc->script_decided)
+        rc = decide(opt, doc, rw->in, rw->len, &r);
+    zhfix_script to = doc->script_decided ? doc->script_target : ZHFIX_SCRIPT_KEEP;
+    if (rc == ZHFIX_OK && (to == ZHFIX_SCRIPT_HANS || to == ZHFIX_SCRIPT_HANT))
+        rc = convert_piece(to, rw, &r);
+    runbuf_free(&r);
+    return rc;
 }
