@@ -69,6 +69,8 @@ void zf_script_scratch_free(zf_script_scratch *s);
 #define ZF_LEFTOVER_PER 100
 #define ZF_ONE_PER 50
 #define ZF_LEFTOVER_KINDS 64
+/* Longest quoted run taken as a mention (count_piece). */
+#define ZF_MENTION_MAX 8
 
 /* A piece's Han runs, decoded: code points, their byte offsets (n + 1, the
  * last one the end of the run) and the conversion. */
@@ -178,24 +180,67 @@ static size_t flags_but_top(const evidence *ev)
     return n - top;
 }
 
-/* Count script evidence over the piece. */
+/* The closing mark of a quotation or title opened by cp, or 0. */
+static int32_t closing_mark(int32_t cp)
+{
+    switch (cp) {
+    case 0x201C: return 0x201D; /* “ ” */
+    case 0x2018: return 0x2019; /* ‘ ’ */
+    case 0x300C: return 0x300D; /* 「 」 */
+    case 0x300E: return 0x300F; /* 『 』 */
+    case 0x300A: return 0x300B; /* 《 》 */
+    case 0x3008: return 0x3009; /* 〈 〉 */
+    case '"': return '"';
+    case '\'': return '\'';
+    default: return 0;
+    }
+}
+
+/* Count script evidence over the piece.  A short run of Han characters
+ * alone inside quotation marks or title marks is a mention, not use: text
+ * about the scripts quotes “發” and “髮” in Simplified prose, and a
+ * Simplified page cites a Traditional title; neither makes it mixed. */
 static void count_piece(const char *s, size_t len, evidence *ev)
 {
     size_t i = 0;
+    int32_t prev = 0;
     while (i < len) {
         unsigned char b = (unsigned char)s[i];
-        if (b < 0xE3) {
-            i += b < 0xC0 ? 1 : b < 0xE0 ? 2 : 3; /* stray continuation bytes: 1 */
+        if (b < 0x80) {
+            prev = b;
+            i++;
             continue;
         }
         int32_t cp;
         int l = zf_utf8_next(s + i, len - i, &cp);
-        i += (size_t)l;
-        if (cp < 0)
+        if (cp < 0 || !zf_is_han(cp)) {
+            if (cp >= 0 && zf_is_kana(cp))
+                ev->kana++;
+            else if (cp >= 0 && zf_is_hangul(cp))
+                ev->hangul++;
+            prev = cp;
+            i += (size_t)l;
             continue;
-        if (zf_is_han(cp)) {
+        }
+        /* a run of Han characters: find its end and what follows */
+        size_t j = i, n = 0;
+        int32_t next = 0;
+        while (j < len) {
+            l = zf_utf8_next(s + j, len - j, &next);
+            if (next < 0 || !zf_is_han(next))
+                break;
+            j += (size_t)l;
+            n++;
+        }
+        if (j >= len)
+            next = 0;
+        int32_t close = closing_mark(prev);
+        int mention = close && next == close && n <= ZF_MENTION_MAX;
+        ev->han += n;
+        while (!mention && i < j) {
+            l = zf_utf8_next(s + i, j - i, &cp);
+            i += (size_t)l;
             unsigned f = zf_script_flags(cp);
-            ev->han++;
             if (f & ZF_SC_TRAD)
                 ev->trad++;
             if (f & ZF_SC_SIMP) {
@@ -205,11 +250,9 @@ static void count_piece(const char *s, size_t len, evidence *ev)
                 else
                     add_kind(ev, cp);
             }
-        } else if (zf_is_kana(cp)) {
-            ev->kana++;
-        } else if (zf_is_hangul(cp)) {
-            ev->hangul++;
         }
+        i = j;
+        prev = 0x4E00; /* any Han character */
     }
 }
 
