@@ -33,7 +33,7 @@
 enum { ZF_HOW_SAME, ZF_HOW_CHAR, ZF_HOW_PHRASE, ZF_HOW_WORD, ZF_HOW_SINGLE };
 typedef struct zf_script_scratch {
     size_t cap;
-    uint32_t *one, *best, *from, *pick;
+    uint32_t *one, *best, *from, *pick, *key;
     const uint32_t **opt;
     uint8_t *nopt;
 } zf_script_scratch;

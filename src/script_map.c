@@ -32,7 +32,7 @@
 enum { ZF_HOW_SAME, ZF_HOW_CHAR, ZF_HOW_PHRASE, ZF_HOW_WORD, ZF_HOW_SINGLE };
 typedef struct zf_script_scratch {
     size_t cap;
-    uint32_t *one, *best, *from, *pick;
+    uint32_t *one, *best, *from, *pick, *key;
     const uint32_t **opt;
     uint8_t *nopt;
 } zf_script_scratch;
@@ -204,12 +204,12 @@ static range range_step(const dict *d, range r, uint32_t k, uint32_t c)
 }
 
 /* Longest phrase starting at t[0]: its length (>= 2) and its value, or 0. */
-static size_t phrase_match(const dict *d, const uint32_t *vals, const int32_t *t, size_t n,
+static size_t phrase_match(const dict *d, const uint32_t *vals, const uint32_t *t, size_t n,
                            uint32_t *val)
 {
     range r;
     size_t best = 0;
-    if (!dict_group(d, (uint32_t)t[0], &r))
+    if (!dict_group(d, t[0], &r))
         return 0;
     for (uint32_t k = 0;; k++) {
         long e = range_exact(d, r, k);
@@ -219,7 +219,7 @@ static size_t phrase_match(const dict *d, const uint32_t *vals, const int32_t *t
         }
         if (k + 1 >= n || k + 1 >= ZF_MAXKEY)
             break;
-        r = range_step(d, r, k, (uint32_t)t[k + 1]);
+        r = range_step(d, r, k, t[k + 1]);
         if (r.lo >= r.hi)
             break;
     }
@@ -339,7 +339,10 @@ static int scratch_reserve(zf_script_scratch *s, size_t n)
     uint8_t *nopt = realloc(s->nopt, cap);
     if (nopt)
         s->nopt = nopt;
-    if (!one || !best || !from || !pick || !opt || !nopt)
+    uint32_t *key = realloc(s->key, cap * sizeof *key);
+    if (key)
+        s->key = key;
+    if (!one || !best || !from || !pick || !opt || !nopt || !key)
         return ZHFIX_ENOMEM;
     s->cap = cap;
     return ZHFIX_OK;
@@ -353,6 +356,7 @@ void zf_script_scratch_free(zf_script_scratch *s)
     free(s->pick);
     free(s->opt);
     free(s->nopt);
+    free(s->key);
     memset(s, 0, sizeof *s);
 }
 
@@ -371,20 +375,36 @@ int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out
     unsigned pflag = hans ? ZF_SC_TSP : ZF_SC_STP;
     if (scratch_reserve(s, n + 1) != ZHFIX_OK)
         return ZHFIX_ENOMEM;
+    /* Phrases are matched on the key: for hant, Traditional characters
+     * already in the text are read as their Simplified default, because
+     * STPhrases is keyed by Simplified (in 不干擾 the phrase 不干扰 must
+     * win over 不干 -> 不幹); the phrase then decides only the Simplified
+     * characters, and those already Traditional stay as written. */
+    for (size_t k = 0; k < n; k++) {
+        s->key[k] = (uint32_t)in[k];
+        if (!hans) {
+            unsigned nc, na;
+            const uint32_t *c = cands(info_of(in[k]), ZHFIX_SCRIPT_HANS, &nc, &na);
+            if (c && nc)
+                s->key[k] = c[0];
+        }
+    }
     int ambiguous = 0;
     size_t i = 0;
     while (i < n) {
         const struct zf_script_info *inf = info_of(in[i]);
         unsigned nctx, nall;
         const uint32_t *c = cands(inf, to, &nctx, &nall);
-        if (inf->flags & pflag) {
+        if (info_of((int32_t)s->key[i])->flags & pflag) {
             uint32_t val = 0;
-            size_t len = phrase_match(pd, pv, in + i, n - i, &val);
+            size_t len = phrase_match(pd, pv, s->key + i, n - i, &val);
             if (len) {
                 for (size_t k = 0; k < len; k++) {
-                    const uint32_t *ck = cands(info_of(in[i + k]), to, &nctx, &nall);
+                    int32_t kc = (int32_t)s->key[i + k];
+                    const uint32_t *ck = cands(info_of(kc), to, &nctx, &nall);
                     unsigned idx = (val >> (2 * k)) & 3;
-                    out[i + k] = ck && idx < nall ? (int32_t)ck[idx] : in[i + k];
+                    out[i + k] = kc != in[i + k] ? in[i + k]
+                                 : ck && idx < nall ? (int32_t)ck[idx] : in[i + k];
                     how[i + k] = ZF_HOW_PHRASE;
                     s->one[i + k] = (uint32_t)out[i + k];
                     s->opt[i + k] = &s->one[i + k];
