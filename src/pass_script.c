@@ -260,7 +260,10 @@ static void count_piece(const char *s, size_t len, evidence *ev)
  * valid Traditional on their own (干 后 里 采 ...) but that a phrase or a
  * word around them shows were left unconverted: 黨員干部 reads as 幹部,
  * 新店鎮后山 as 後山, 采樣 as 採樣.  A character alone proves nothing
- * (Traditional writes 干 in 干擾, 若干, and 后 in 皇后). */
+ * (Traditional writes 干 in 干擾, 若干, and 后 in 皇后).  Only characters
+ * Unihan gives several Traditional forms (ZF_SC_MANY) count: those are the
+ * ones a naive converter skips, while 布 in 公布 and 游 in 游標, which
+ * OpenCC's phrases would write 佈 and 遊, are how Taiwan writes them. */
 static int count_leftovers(const char *s, size_t len, runbuf *r, evidence *ev)
 {
     size_t i = 0;
@@ -288,6 +291,7 @@ static int count_leftovers(const char *s, size_t len, runbuf *r, evidence *ev)
             for (size_t k = 0; k < n; k++)
                 if (r->out[k] != r->cp[k] &&
                     (r->how[k] == ZF_HOW_PHRASE || r->how[k] == ZF_HOW_WORD) &&
+                    (zf_script_flags(r->cp[k]) & ZF_SC_MANY) &&
                     zf_script_self_valid(r->cp[k], ZHFIX_SCRIPT_HANT)) {
                     ev->leftover++;
                     add_kind(ev, r->cp[k]);

@@ -2,6 +2,7 @@
 """Generate script_chars.h: what the script pass knows about each character.
 
 Sources (Debian packages, versions in tables/README.md):
+  unicode-data 15.0.0: Unihan_Variants.txt (kTraditionalVariant);
   opencc 1.1.6 (libopencc-data): TSCharacters, STCharacters, TWVariants,
       HKVariants, TSPhrases, STPhrases, TWVariantsRevPhrases (.ocd2, dumped
       with `opencc_dict -f ocd2 -t text`);
@@ -33,8 +34,11 @@ Script classes, for the auto decision: TRAD when TSCharacters (OpenCC's
 own table) always changes the character, SIMP when STCharacters always
 does and neither Taiwan's nor Hong Kong's variants write it either (群,
 峰, 床 are Taiwan's forms of OpenCC's 羣, 峯, 牀: the seeds' converted text
-has them).  MANY when STCharacters lists several Traditional forms: the
-characters a naive converter leaves alone.
+has them).  MANY when Unihan (unicode-data 15.0.0, kTraditionalVariant)
+lists several Traditional forms: the characters a naive converter leaves
+alone (干 后 里 于 并 采).  Unihan, not OpenCC, because OpenCC also splits
+characters that Taiwan writes one way in the words concerned (布 in 公布,
+游 in 游標); Unihan gives 布 and 游 no Traditional variant.
 
 Layout: for the BMP a two-stage table (utf8proc's layout, as in
 charfreq.h): stage1[cp >> 8] names a block of 256 uint16 in stage2 holding
@@ -49,6 +53,7 @@ context choice may pick (n_* low nibble), then forms only phrase values
 use (high nibble counts all), so a phrase value can be stored as small
 candidate indices (see gen_script_ts.py).
 """
+import bz2
 import math
 import os
 import subprocess
@@ -57,6 +62,7 @@ import tempfile
 
 OPENCC_DIR = "/usr/share/opencc"
 JIEBA_DICT = "/usr/lib/python3/dist-packages/jieba/dict.txt"
+UNIHAN_VARIANTS = "/usr/share/unicode/Unihan_Variants.txt.bz2"
 
 # flag bits, mirrored in src/script_map.c
 F_TRAD = 0x01       # only Traditional uses it
@@ -65,7 +71,7 @@ F_TSP = 0x04        # starts a Traditional->Simplified phrase
 F_STP = 0x08        # starts a Simplified->Traditional phrase
 F_SWORD = 0x10      # starts a Simplified word (words.h)
 F_TWORD = 0x20      # starts a Traditional word (words.h)
-F_MANY = 0x40       # STCharacters gives it several Traditional forms
+F_MANY = 0x40       # Unihan gives it several Traditional forms
 
 
 def dump_ocd2(name, tmpdir):
@@ -82,6 +88,20 @@ def dump_ocd2(name, tmpdir):
             key, vals = line.split("\t")
             table[key] = vals.split(" ")
     return table
+
+
+def load_trad_variants():
+    """Unihan's kTraditionalVariant: {char: [Traditional forms]}."""
+    out = {}
+    with bz2.open(UNIHAN_VARIANTS, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            cp, key, val = line.rstrip("\n").split("\t")
+            if key == "kTraditionalVariant":
+                out[chr(int(cp[2:], 16))] = [chr(int(v[2:].split("<")[0], 16))
+                                             for v in val.split()]
+    return out
 
 
 def load_jieba():
@@ -380,8 +400,8 @@ def main():
         setf(c, F_TRAD)
     for c in d.simp:
         setf(c, F_SIMP)
-    for c, v in d.STCharacters.items():
-        if len(v) > 1:
+    for c, v in load_trad_variants().items():
+        if len(set(v)) > 1:
             setf(c, F_MANY)
     for k in d.hans_phrases:
         setf(k[0], F_TSP)
