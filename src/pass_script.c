@@ -28,21 +28,6 @@
 
 #include "script_chars.h" /* ZF_SC_* flag bits */
 
-/* TODO(lead): these declarations belong in zf.h (see the report); they are
- * repeated in script_map.c until then. */
-enum { ZF_HOW_SAME, ZF_HOW_CHAR, ZF_HOW_PHRASE, ZF_HOW_WORD, ZF_HOW_SINGLE };
-typedef struct zf_script_scratch {
-    size_t cap;
-    uint32_t *one, *best, *from, *pick, *key;
-    const uint32_t **opt;
-    uint8_t *nopt;
-} zf_script_scratch;
-unsigned zf_script_flags(int32_t cp);
-int zf_script_self_valid(int32_t cp, zhfix_script to);
-int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out,
-                      uint8_t *how, zf_script_scratch *s);
-void zf_script_scratch_free(zf_script_scratch *s);
-
 /* Mixed text is unified only when the minority script has at least
  * ZF_MIX_MIN characters and ZF_MIX_PERMILLE per mille of the majority's: a
  * Simplified page quoting one Traditional title is not mixed. */

@@ -179,6 +179,33 @@ unsigned zf_gbk_encode(int32_t cp);
 int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
                    size_t cap, size_t *rep_len);
 
+/* ---- Traditional/Simplified mapping (script_map.c, tables/script_*.h) */
+
+/* How zf_script_convert chose each output character: no mapping, the
+ * character table's only or default form, a phrase, and for characters
+ * with several forms the context choice by a word around it or by the
+ * character alone. */
+enum { ZF_HOW_SAME, ZF_HOW_CHAR, ZF_HOW_PHRASE, ZF_HOW_WORD, ZF_HOW_SINGLE };
+/* Work arrays of zf_script_convert, grown as needed; zero-initialise, free
+ * with zf_script_scratch_free. */
+typedef struct zf_script_scratch {
+    size_t cap;
+    uint32_t *one, *best, *from, *pick, *key;
+    const uint32_t **opt;
+    uint8_t *nopt;
+} zf_script_scratch;
+/* ZF_SC_* bits (tables/script_chars.h) of cp; 0 for a character the tables
+ * do not know. */
+unsigned zf_script_flags(int32_t cp);
+/* Whether cp is one of its own several candidates in script `to` (干 in
+ * Traditional text: 干, 幹, 乾). */
+int zf_script_self_valid(int32_t cp, zhfix_script to);
+/* Convert the n Han characters in[] to script `to` into out[] (n of them),
+ * recording in how[] why each was chosen.  ZHFIX_OK or ZHFIX_ENOMEM. */
+int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out,
+                      uint8_t *how, zf_script_scratch *s);
+void zf_script_scratch_free(zf_script_scratch *s);
+
 /* ---- language model (lm.c, tables/lm.h from jieba and OpenCC) -------- */
 
 /* Costs are in tenths of a bit, lower is more probable. */
