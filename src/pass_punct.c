@@ -49,6 +49,13 @@
  * a full-width `，、。；：！？` is dropped (ZHFIX_EDIT_COMMA: `,,`->`，`,
  * `,、`->`、`, `,。`->`。`, `,;`->`；`, `,!`->`！`, `),、`->`）、`); every
  * other mark becomes its full-width twin (ZHFIX_EDIT_PUNCT).
+ * A run that does not convert still drops a final comma directly before a
+ * full-width `，、。；：！？` (stray_comma(): `KDE）,，那么`, `“目录树”,。`,
+ * `使用 perl,。`): a comma then another sentence mark is no orthography's,
+ * and the damage puts it there whatever precedes the mark - unless the
+ * comma opens a quotation or bracket (`[,，]`, `",，"`), starts the line,
+ * or follows another comma.  This holds in English lines too, and needs
+ * no flat piece: stray commas come with full-width marks kept.
  *
  * Parentheses convert as a pair, matched on the line with a stack.  A pair
  * converts when either parenthesis touches, its outside and inside
@@ -258,6 +265,8 @@ typedef struct line {
     size_t last_mark; /* last mark of the last run converted, or SIZE_MAX */
     int flat;         /* the piece shows flattening: weak touches count */
     int english;      /* an English line: only marks between Han convert */
+    size_t qpos;      /* `"` on [ls, qpos) counted in qn (ascii_opens()); */
+    size_t qn;        /* asked in increasing order, so linear per line */
 } line;
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
@@ -742,10 +751,64 @@ static int run_touches(const line *ln, size_t a, size_t b)
     return sides_touch(ln, lc, lpos, rc, rpos);
 }
 
+/* Does the ASCII character c at pos open a quotation or a bracket?  `"`
+ * opens when it is the odd one of the line's `"` up to it; `'` opens
+ * unless it follows a letter or digit (an apostrophe, `Debian's`, or a
+ * closing quote, `'abc'`). */
+static int ascii_opens(line *ln, int32_t c, size_t pos)
+{
+    if (c == '(' || c == '[' || c == '{' || c == '<')
+        return 1;
+    if (c == '"') {
+        if (ln->qpos < ln->ls || ln->qpos > pos + 1) { /* not asked in order */
+            ln->qpos = ln->ls;
+            ln->qn = 0;
+        }
+        for (; ln->qpos <= pos; ln->qpos++)
+            ln->qn += ln->s[ln->qpos] == '"';
+        return ln->qn % 2 == 1;
+    }
+    if (c == '\'') {
+        size_t l;
+        int32_t p = cp_before(ln, pos, &l);
+        return !(p >= 0 && p < 0x80 && (alpha((unsigned char)p) || is_digit(p)));
+    }
+    return 0;
+}
+
+/* Is the comma ending the run [a, b) a stray one inserted in front of the
+ * full-width mark after it (damage-model section 3), though the run does
+ * not touch Han - `KDE）,，那么`, `“虚拟控制台”,。`, `使用 perl,。`,
+ * `依赖关系 ,。`?  An ASCII comma directly before `，、。；：！？` is
+ * two sentence marks in a row, which no orthography writes, Chinese or
+ * English; the text around it (English words, a quotation, a parenthesis)
+ * says nothing about it.  Not stray:
+ *   - a comma that opens a quotation or bracket (`[,，]`, `（,，）`,
+ *     `",，"`): the writer quotes or lists both commas;
+ *   - a comma at the start of the line: nothing shows what it follows;
+ *   - a comma after another comma: the damage inserts one comma per mark,
+ *     so `,,。` is the writer's own.
+ * Runs that do touch drop such commas in do_run() already. */
+static int stray_comma(line *ln, size_t a, size_t b)
+{
+    size_t l, lpos;
+    if (ln->s[b - 1] != ',' || !is_stop_mark(cp_at(ln, b, &l)))
+        return 0;
+    if (b - a >= 2 && ln->s[b - 2] == ',')
+        return 0;
+    int32_t lc = cp_before(ln, b - 1, &lpos);
+    if (lc == NONE || is_open_quote(lc))
+        return 0;
+    return !(lc >= 0 && lc < 0x80 && ascii_opens(ln, lc, lpos));
+}
+
 static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
 {
-    if (!run_touches(ln, a, b))
+    if (!run_touches(ln, a, b)) {
+        if (stray_comma(ln, a, b))
+            zf_rw_replace(rw, b - 1, b, "", 0, ZHFIX_EDIT_COMMA);
         return;
+    }
     ln->last_mark = b - 1;
     size_t l;
     int32_t after = cp_at(ln, b, &l);
@@ -879,7 +942,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             }
             if (sv.jk)
                 break;
-            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0};
+            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0};
             rc = do_line(&ln, rw);
         }
         pos = next;

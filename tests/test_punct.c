@@ -99,6 +99,34 @@ int main(void)
     expect("comma-semi", "转换,;依托\n", "转换；依托\n", "cp");
     expect("comma-bang", "速度,!我区\n", "速度！我区\n", "cp");
     expect("paren-comma-dun", "小区(网格),、高速\n", "小区（网格）、高速\n", "ppc");
+    /* a stray comma before a full-width mark, whatever precedes it
+     * (full-width marks kept: not a flat piece) */
+    expect("stray-after-paren", "安装 GUI（例如 KDE）,，那么\n", "安装 GUI（例如 KDE），那么\n", "c");
+    expect("stray-after-quote", "参见“虚拟控制台”,。\n", "参见“虚拟控制台”。\n", "c");
+    expect("stray-after-paren-stop", "（参见前文）,。\n", "（参见前文）。\n", "c");
+    expect("stray-after-latin", "系统维护脚本使用perl,。\n", "系统维护脚本使用perl。\n", "c");
+    expect("stray-after-latin-dun", "使用perl,、tcl、ruby\n", "使用perl、tcl、ruby\n", "c");
+    expect("stray-after-space", "依赖关系 ,。大多数\n", "依赖关系 。大多数\n", "c");
+    expect("stray-after-digit", "次设备号是0,。它\n", "次设备号是0。它\n", "c");
+    expect("stray-after-ascii-quote", "挂载为\"tmpfs\",，可以\n", "挂载为\"tmpfs\"，可以\n",
+           "c");
+    expect("stray-after-apostrophe", "输入 'abc',。\n", "输入 'abc'。\n", "c");
+    expect("stray-colon", "gnome-terminal,：首选项\n", "gnome-terminal：首选项\n", "c");
+    expect("stray-question", "是 vim 吗 ok,？\n", "是 vim 吗 ok？\n", "c");
+    expect("stray-english-line", "See the manual of the tool for details,。\n",
+           "See the manual of the tool for details。\n", "c");
+    expect("stray-url", "见 http://a.cn/x,。\n", "见 http://a.cn/x。\n", "c");
+    expect("stray-after-english-mark", "他说 Why?,。\n", "他说 Why?。\n", "c");
+    same("stray-no-bracket", "分隔符可以是[,，]之一\n");
+    same("stray-no-fw-paren", "中英文逗号（,，）都可以\n");
+    same("stray-no-ascii-open-quote", "分隔符为\",，\"两种\n");
+    same("stray-no-ascii-open-apos", "分隔符为 ',，' 两种\n");
+    same("stray-no-line-start", ",。开头\n");
+    same("stray-no-double", "and so on,,。\n");
+    same("stray-no-space-after", "使用 perl, 。\n");
+    same("stray-no-code-span", "例如 `a,。` 即可\n");
+    same("stray-no-code-line", "printf(\"a,。\");\n");
+    same("stray-no-kana", "了解しました,。\n");
     /* weak evidence: needs a flat piece and no English on the far side */
     expect("weak-quotes", "快速,“快”,“准”\n", "快速，“快”，“准”\n", "pp");
     same("weak-not-flat", "本页翻译，欢迎指正。\n《翻译计划》:\n");
