@@ -53,7 +53,8 @@
  * full-width `，、。；：！？` (stray_comma(): `KDE）,，那么`, `“目录树”,。`,
  * `使用 perl,。`): a comma then another sentence mark is no orthography's,
  * and the damage puts it there whatever precedes the mark - unless the
- * comma opens a quotation or bracket (`[,，]`, `",，"`), starts the line,
+ * comma opens a quotation or bracket (`[,，]`, `",，"`; ASCII quotes by
+ * their count on the line, apostrophes left out), starts the line,
  * or follows another comma.  This holds in English lines too, and needs
  * no flat piece: stray commas come with full-width marks kept.
  *
@@ -265,9 +266,9 @@ typedef struct line {
     size_t last_mark; /* last mark of the last run converted, or SIZE_MAX */
     int flat;         /* the piece shows flattening: weak touches count */
     int english;      /* an English line: only marks between Han convert */
-    size_t qpos;      /* `"` on [ls, qpos) counted in qn (ascii_opens()); */
-    size_t qn;        /* asked in increasing order, so linear per line */
-} line;
+    size_t qpos;      /* quotes on [ls, qpos) counted for ascii_opens(), */
+    size_t qn, an;    /* `"` in qn, `'` but apostrophes in an; asked in */
+} line;               /* increasing order, so linear per line */
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
  * length. */
@@ -751,29 +752,32 @@ static int run_touches(const line *ln, size_t a, size_t b)
     return sides_touch(ln, lc, lpos, rc, rpos);
 }
 
-/* Does the ASCII character c at pos open a quotation or a bracket?  `"`
- * opens when it is the odd one of the line's `"` up to it; `'` opens
- * unless it follows a letter or digit (an apostrophe, `Debian's`, or a
- * closing quote, `'abc'`). */
+/* An apostrophe: `'` between two ASCII letters (`Debian's`). */
+static int apostrophe(const line *ln, size_t i)
+{
+    return i > ln->ls && i + 1 < ln->le && alpha((unsigned char)ln->s[i - 1]) &&
+           alpha((unsigned char)ln->s[i + 1]);
+}
+
+/* Does the ASCII character c at pos open a quotation or a bracket?  A `"`
+ * opens when it is the odd one of the line's `"` up to it, a `'` when it
+ * is the odd one of the line's `'` that are not apostrophes (`'abc'`,
+ * `PS2=' '` close on their second). */
 static int ascii_opens(line *ln, int32_t c, size_t pos)
 {
     if (c == '(' || c == '[' || c == '{' || c == '<')
         return 1;
-    if (c == '"') {
-        if (ln->qpos < ln->ls || ln->qpos > pos + 1) { /* not asked in order */
-            ln->qpos = ln->ls;
-            ln->qn = 0;
-        }
-        for (; ln->qpos <= pos; ln->qpos++)
-            ln->qn += ln->s[ln->qpos] == '"';
-        return ln->qn % 2 == 1;
+    if (c != '"' && c != '\'')
+        return 0;
+    if (ln->qpos < ln->ls || ln->qpos > pos + 1) { /* not asked in order */
+        ln->qpos = ln->ls;
+        ln->qn = ln->an = 0;
     }
-    if (c == '\'') {
-        size_t l;
-        int32_t p = cp_before(ln, pos, &l);
-        return !(p >= 0 && p < 0x80 && (alpha((unsigned char)p) || is_digit(p)));
+    for (; ln->qpos <= pos; ln->qpos++) {
+        ln->qn += ln->s[ln->qpos] == '"';
+        ln->an += ln->s[ln->qpos] == '\'' && !apostrophe(ln, ln->qpos);
     }
-    return 0;
+    return (c == '"' ? ln->qn : ln->an) % 2 == 1;
 }
 
 /* Is the comma ending the run [a, b) a stray one inserted in front of the
@@ -942,7 +946,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             }
             if (sv.jk)
                 break;
-            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0};
+            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0, 0};
             rc = do_line(&ln, rw);
         }
         pos = next;

@@ -111,6 +111,8 @@ int main(void)
     expect("stray-after-ascii-quote", "挂载为\"tmpfs\",，可以\n", "挂载为\"tmpfs\"，可以\n",
            "c");
     expect("stray-after-apostrophe", "输入 'abc',。\n", "输入 'abc'。\n", "c");
+    expect("stray-after-quoted-space", "设置“PS2=' ',。这\n", "设置“PS2=' '。这\n", "c");
+    expect("stray-after-possessive", "Debian's 'apt',。\n", "Debian's 'apt'。\n", "c");
     expect("stray-colon", "gnome-terminal,：首选项\n", "gnome-terminal：首选项\n", "c");
     expect("stray-question", "是 vim 吗 ok,？\n", "是 vim 吗 ok？\n", "c");
     expect("stray-english-line", "See the manual of the tool for details,。\n",
