@@ -12,10 +12,13 @@
  *  2. Bytes read with a single-byte code page: UTF-8 read as CP1252 or
  *     Latin-1 (`ä½ å¥½` was 你好, `Ã©` was é), also twice over, and GBK
  *     read the same way (`ÄãºÃ` was 你好).  A run of characters from
- *     U+0080-U+00FF and CP1252's extras (with the ASCII between them: GBK's
- *     trail bytes 0x40-0x7E, and a space that was a no-break space 0xA0)
- *     goes back to bytes and is decoded as UTF-8 and as GBK; the stretches
- *     that decode cleanly (islands) are candidates.
+ *     U+0080-U+00FF and CP1252's extras, with the ASCII among them (GBK's
+ *     trail bytes 0x40-0x7E, English words, a space that may have been a
+ *     no-break space 0xA0) up to anything else, goes back to bytes and is
+ *     decoded as UTF-8 and as GBK.  One codec is chosen for the whole run;
+ *     the stretches it decodes (pieces) are judged one by one, and when it
+ *     decodes every non-ASCII character of the run, the run is garbled
+ *     through and even a lone `ºÍ` between English words goes back.
  *  3. UTF-8 read as GBK (`鍩轰簬` was 基于): a run of characters whose GBK
  *     bytes can all be UTF-8 bytes, with at least one rare character in
  *     it, goes back to GBK bytes and is decoded as UTF-8.  `锟斤拷` (two
@@ -45,6 +48,13 @@
  * when it has Han characters: Chinese text costs 9 to 11 bits a
  * character in the model, random characters of GBK 16 or more. */
 #define GOOD_TEXT 130
+
+/* Chinese text is words: of the neighbouring Han characters a piece
+ * decodes to, at least one pair in WORDY must be a pair the model knows
+ * (a word's inside).  Pairs of accented Latin letters read as GBK give
+ * Han characters that are each common enough and never a word (`ÀÉÎÕ`
+ * 郎握, `ÂÊÎÔ` 率卧). */
+#define WORDY 8
 
 /* Longest run examined at once; longer runs are taken in pieces. */
 #define MAXRUN 512
@@ -119,6 +129,25 @@ typedef struct {
 
 /* A byte the wrong decoder replaced by U+FFFD. */
 #define WILD 0x100
+
+/* An ASCII space after a byte >= 0x80 in a code-page run: a space, or a
+ * no-break space 0xA0 that a later step turned into a space (UTF-8's
+ * continuation byte A0 read as Latin-1 is U+00A0, which editors and HTML
+ * whitespace folding flatten).  Which one depends on the codec: inside a
+ * UTF-8 character only 0xA0 fits; GBK text keeps its ASCII spaces, and
+ * reading the space as A0 there pairs it with the byte before into a
+ * character that was never there (`个 类` came out as 犵被). */
+#define SPACE_A0 0x200
+
+/* The value of byte b for a decoder: SPACE_A0 is 0xA0 only where a UTF-8
+ * character needs a continuation byte (cont != 0). */
+static unsigned byte_val(const run *r, int b, int utf8, int cont)
+{
+    unsigned c = r->byte[b];
+    if (c == SPACE_A0)
+        return utf8 && cont ? 0xA0 : 0x20;
+    return c;
+}
 
 /* What a U+FFFD in a run may have been.  CP1252 has five undefined bytes
  * (Python's decoder and others replace them); a GBK decoder replaces a
@@ -261,7 +290,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     unsigned cand[4][128];
     int cpen[4][128];
     while (b < r->nb) {
-        unsigned c = r->byte[b];
+        unsigned c = byte_val(r, b, utf8, 0);
         slot *t = &sl[ns];
         t->n = 0;
         if (c < 0x80) {
@@ -295,7 +324,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 if (r->byte[b + k] == WILD) {
                     cnt[k] = wild_cands(r, b + k, cand[k], cpen[k]);
                 } else {
-                    cand[k][0] = r->byte[b + k];
+                    cand[k][0] = byte_val(r, b + k, utf8, 1);
                     cpen[k][0] = 0;
                 }
                 combos *= cnt[k];
@@ -443,79 +472,159 @@ static int redecode(int32_t *cps, int *n)
     return 1;
 }
 
-static int repair_run(scan *sc, run *r, int codecs)
+/* A stretch of a run that one codec decodes: its bytes [b, b+len), its
+ * characters dbuf[d0..d0+nd) and how much more probable they are. */
+typedef struct {
+    int b, len;
+    int d0, nd;
+    int gain;
+    int strong;  /* enough evidence on its own */
+    int weak;    /* better than found: enough beside strong pieces */
+} piece;
+
+/* The pieces codec utf8 makes of the run: every island, cut at the ASCII
+ * between its characters (each stretch of non-ASCII characters is judged
+ * alone: an island may join good accented Latin to garbled text across a
+ * word).  *fails counts the non-ASCII source characters no island covers.
+ * Returns the number of pieces. */
+static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails)
 {
     int32_t dec[MAXRUN * 2];
     int endb[MAXRUN * 2];
-    int b = 0;
+    int np = 0, used = 0, b = 0;
+    *fails = 0;
     while (b < r->nb) {
-        int best_len = 0, best_gain = 0, best_n = 0;
-        int32_t best[MAXRUN * 2];
-        /* an island starts on a source character's first byte */
         if (b > 0 && r->bsrc[b - 1] == r->bsrc[b]) {
             b++;
             continue;
         }
-        for (int utf8 = 1; utf8 >= 0; utf8--) {
-            if (!(codecs & (utf8 ? TRY_UTF8 : TRY_GBK)))
-                continue;
-            int nd = 0;
-            int32_t before = char_before(sc, r->off[r->bsrc[b]]);
-            int len = decode_island(r, b, utf8, before, dec, endb, &nd);
-            /* ... and ends on a source character's last byte (UTF-8 read
-             * as GBK: 3 bytes a character against 2, an even number of
-             * characters), with no ASCII at its end */
-            while (nd > 0 && (dec[nd - 1] < 0x80
-                              || (b + (len = endb[nd - 1] - b) < r->nb
-                                  && r->bsrc[b + len] == r->bsrc[b + len - 1])))
-                nd--;
-            if (nd == 0)
-                continue;
-            len = endb[nd - 1] - b;
-            int first = r->bsrc[b], last = r->bsrc[b + len - 1];
-            int nonascii = 0, han = 0;
-            for (int k = 0; k < nd; k++) {
-                nonascii += dec[k] >= 0x80;
-                han += zf_is_han(dec[k]);
-            }
-            if (nonascii == 0 || (!utf8 && han == 0))
-                continue;
-            int32_t after = char_at(sc, r->off[last + 1]);
-            int oldc = span_cost(before, r->cp + first, (size_t)(last - first + 1), after);
-            int newc = span_cost(before, dec, (size_t)nd, after);
-            int gain = oldc - newc;
-            if (gain < (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE))
-                continue;
-            /* better than garbage is not enough: it must read as text
-             * (bytes of accented Latin read as GBK give Han characters
-             * that are cheaper than the accents and still nonsense) */
-            if (han > 0 && newc > GOOD_TEXT * (nd + (after >= 0)))
-                continue;
-            if (gain > best_gain) {
-                best_gain = gain;
-                best_len = len;
-                best_n = nd;
-                memcpy(best, dec, (size_t)nd * sizeof *dec);
-            }
-        }
-        if (best_len == 0) {
+        if (r->byte[b] != WILD && byte_val(r, b, utf8, 0) < 0x80) {
             b++;
             continue;
         }
-        /* UTF-8 read as CP1252 twice (or three times): what came out may
-         * be the same damage again */
-        for (int level = 0; level < 3 && (codecs & TRY_UTF8); level++)
-            if (!redecode(best, &best_n))
-                break;
+        int nd = 0;
+        int32_t before = char_before(sc, r->off[r->bsrc[b]]);
+        int len = decode_island(r, b, utf8, before, dec, endb, &nd);
+        /* an island ends on a source character's last byte (UTF-8 read
+         * as GBK: 3 bytes a character against 2, an even number of
+         * characters), with no ASCII at its end */
+        while (nd > 0 && (dec[nd - 1] < 0x80
+                          || (b + (len = endb[nd - 1] - b) < r->nb
+                              && r->bsrc[b + len] == r->bsrc[b + len - 1])))
+            nd--;
+        if (nd == 0) {
+            (*fails)++;
+            int s0 = r->bsrc[b];
+            while (b < r->nb && r->bsrc[b] == s0)
+                b++;
+            continue;
+        }
+        len = endb[nd - 1] - b;
+        /* cut at ASCII characters that are whole source characters */
+        int k = 0;
+        while (k < nd) {
+            int pb = k == 0 ? b : endb[k - 1];
+            int e = k;
+            for (; e < nd; e++) {
+                int sb = e == 0 ? b : endb[e - 1];
+                if (dec[e] < 0x80 && e > k && (sb == 0 || r->bsrc[sb - 1] != r->bsrc[sb])
+                    && (endb[e] >= r->nb || r->bsrc[endb[e]] != r->bsrc[sb]))
+                    break;
+            }
+            /* pieces [k, e); skip the ASCII that follows */
+            int32_t out[MAXRUN * 2];
+            int no = e - k;
+            memcpy(out, dec + k, (size_t)no * sizeof *out);
+            /* UTF-8 read as CP1252 twice (or three times): what came out
+             * may be the same damage again */
+            for (int level = 0; level < 3 && utf8 && r->wild; level++)
+                if (!redecode(out, &no))
+                    break;
+            int first = r->bsrc[pb], last = r->bsrc[endb[e - 1] - 1];
+            int32_t pbefore = k == 0 ? before : dec[k - 1];
+            int32_t after = e < nd ? dec[e] : char_at(sc, r->off[last + 1]);
+            int nonascii = 0, han = 0, hpairs = 0, words = 0;
+            for (int q = 0; q < no; q++) {
+                nonascii += out[q] >= 0x80;
+                han += zf_is_han(out[q]);
+                if (q > 0 && zf_is_han(out[q - 1]) && zf_is_han(out[q])) {
+                    hpairs++;
+                    words += zf_lm_pair_bonus(out[q - 1], out[q]) > 0;
+                }
+            }
+            int oldc = span_cost(pbefore, r->cp + first, (size_t)(last - first + 1), after);
+            int newc = span_cost(pbefore, out, (size_t)no, after);
+            piece *p = &pc[np++];
+            p->b = pb;
+            p->len = endb[e - 1] - pb;
+            p->d0 = used;
+            p->nd = no;
+            p->gain = oldc - newc;
+            /* better than garbage is not enough: it must read as text
+             * (bytes of accented Latin read as GBK give Han characters
+             * that are cheaper than the accents and still nonsense) */
+            p->strong = nonascii > 0 && (utf8 || han > 0)
+                && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
+                && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
+                && (hpairs == 0 || (words > 0 && words * WORDY >= hpairs));
+            p->weak = nonascii > 0 && p->gain > 0;
+            memcpy(dbuf + used, out, (size_t)no * sizeof *out);
+            used += no;
+            k = e;
+            while (k < nd && dec[k] < 0x80)
+                k++;
+        }
+        b += len;
+    }
+    return np;
+}
+
+/*
+ * Repair the run with one codec: of those allowed, the one that makes
+ * the run as a whole most probable, with at least one strong piece.  A
+ * run is one text garbled one way, so the codec is chosen once for it,
+ * never piece by piece (a piece that fits the other codec better is a
+ * coincidence of a few bytes), and all its pieces count: accented Latin
+ * read as GBK gives a cheap pair here and there (`ÀÉÎÕ` 郎握) among many
+ * dear ones, garbled text gains everywhere.  When that codec decodes
+ * every non-ASCII character of the run, the run is garbled through and
+ * through, and the weak pieces go back too: a lone `ºÍ` between English
+ * words (和), a `¡£` after one (。), too short to be evidence alone.
+ */
+static int repair_run(scan *sc, run *r, int codecs)
+{
+    piece pc[2][MAXRUN];
+    int32_t dbuf[2][MAXRUN * 2];
+    int np[2] = {0, 0}, fails[2] = {0, 0};
+    long score[2] = {0, 0};
+    int pick = -1;
+    for (int utf8 = 1; utf8 >= 0; utf8--) {
+        if (!(codecs & (utf8 ? TRY_UTF8 : TRY_GBK)))
+            continue;
+        np[utf8] = plan(sc, r, utf8, pc[utf8], dbuf[utf8], &fails[utf8]);
+        int strong = 0;
+        for (int k = 0; k < np[utf8]; k++) {
+            strong += pc[utf8][k].strong;
+            score[utf8] += pc[utf8][k].gain;
+        }
+        if (strong && score[utf8] >= CODEC_GAIN && (pick < 0 || score[utf8] > score[pick]))
+            pick = utf8;
+    }
+    if (pick < 0)
+        return ZHFIX_OK;
+    int through = fails[pick] == 0;
+    for (int k = 0; k < np[pick]; k++) {
+        const piece *p = &pc[pick][k];
+        if (!(p->strong || (through && p->weak)))
+            continue;
         char rep[MAXRUN * 8];
         size_t rl = 0;
-        for (int k = 0; k < best_n; k++)
-            rl += (size_t)zf_utf8_put(best[k], rep + rl);
-        int first = r->bsrc[b], last = r->bsrc[b + best_len - 1];
+        for (int q = 0; q < p->nd; q++)
+            rl += (size_t)zf_utf8_put(dbuf[pick][p->d0 + q], rep + rl);
+        int first = r->bsrc[p->b], last = r->bsrc[p->b + p->len - 1];
         zf_rw_replace(sc->rw, r->off[first], r->off[last + 1], rep, rl, ZHFIX_EDIT_MOJIBAKE);
         if (sc->rw->err)
             return sc->rw->err;
-        b += best_len;
     }
     return ZHFIX_OK;
 }
@@ -548,11 +657,11 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
             if (c < 0x20 || c > 0x7E || c == '?')
                 break; /* a `?` is the realigner's (mechanism 1) */
             byte = c;
-            /* a space that was a no-break space 0xA0, inside a UTF-8
-             * character (`ä½ å¥½`): kept as 0xA0 when the next character is
-             * one of the run's */
-            if (c == ' ' && r->nb > 0 && r->byte[r->nb - 1] >= 0x80 && r->byte[r->nb - 1] != WILD)
-                byte = 0xA0;
+            /* a space that may have been a no-break space 0xA0 inside a
+             * UTF-8 character (`ä½ å¥½`) */
+            if (c == ' ' && r->nb > 0 && r->byte[r->nb - 1] >= 0x80 && r->byte[r->nb - 1] != WILD
+                && r->byte[r->nb - 1] != SPACE_A0)
+                byte = SPACE_A0;
         } else {
             nlat++;
         }
@@ -562,15 +671,18 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
         r->byte[r->nb++] = (uint16_t)byte;
         r->n++;
         j += (size_t)l;
-        /* an ASCII stretch of more than two characters ends the run */
-        if (byte < 0x80 || (c == ' ')) {
-            int k = r->n - 1, ascii = 0;
-            while (k >= 0 && (r->byte[k] < 0x80 || r->cp[k] == ' ')) {
-                ascii++;
-                k--;
-            }
-            if (ascii > 2)
-                break;
+    }
+    /* The run goes on through ASCII to the end of the line (the codec is
+     * decided once for all of it, see repair_run).  A run cut at MAXRUN
+     * ends at its last ASCII character, so no character is cut in two. */
+    if (r->n == MAXRUN && j < le) {
+        int k = r->n - 1;
+        while (k > MAXRUN / 2 && r->byte[k] >= 0x80)
+            k--;
+        if (k > MAXRUN / 2) {
+            j = r->off[k];
+            r->n = k;
+            r->nb = k;
         }
     }
     /* drop trailing ASCII: it is context, not part of the run */
