@@ -81,7 +81,7 @@ unsigned zf_gbk_encode(int32_t cp)
  * length).  A byte named by a pinyin reading costs only the choice left
  * among the characters with that reading.
  */
-#define FREE_BYTE 70
+#define FREE_BYTE 30
 
 /* How much more probable (tenths of a bit) the realigned text must be than
  * the text as found, after paying for invented bytes, to be repaired; and
@@ -106,7 +106,7 @@ unsigned zf_gbk_encode(int32_t cp)
 /* Taken off the gain of a reading that nothing but the model supports
  * (no pinyin names a lost byte) and that replaces fewer than two garbled
  * two-byte characters. */
-#define WEAK_PENALTY 100
+#define WEAK_PENALTY 30
 
 /* Give up on a hypothesis once the shifted reading is this much less
  * probable than the text as found, some characters in: a damaged run is
@@ -271,6 +271,45 @@ static int tokenize(const char *s, size_t n, size_t i, tok *t, int max)
         i = x->end;
     }
     return k;
+}
+
+/*
+ * The cheap test every `?` after a two-byte character meets before the
+ * model is asked anything (most such `?` are question marks, `？`
+ * flattened).  Inside a run, two two-byte characters in a row, A then B,
+ * give one original character whole: A's second byte is its lead and B's
+ * first byte its trail.  So the first few pairs of the text after the `?`
+ * are read both ways with table lookups alone:
+ *   - a pair whose bytes make no character cannot be inside a run, and the
+ *     run cannot have ended before it (a character whose second byte is
+ *     0x81 or more ends no run): there is nothing to realign;
+ *   - otherwise the realigned characters must be more common, on average,
+ *     than the characters as found (unigram costs): a run read out of step
+ *     is rare characters (褂眯, 慰际榻) whose realignment is common text
+ *     (使用, 参考书), while a question mark before ordinary text realigns
+ *     to rare ones.
+ * Returns 0 when the text after the `?` is not a run; 1 when it may be or
+ * this cannot tell (the run is too short, or starts with a `?` or ASCII:
+ * then the search is short or cut off early anyway).
+ */
+#define PEEK 4
+static int bytes_read_better(const tok *t, int nt)
+{
+    int found = 0, again = 0, k = 0;
+    while (k < PEEK && k + 1 < nt && t[k].kind == TK_GBK2 && (t[k].code & 0xFF) >= 0x81
+           && t[k + 1].kind == TK_GBK2) {
+        int32_t c = zf_gbk_decode2(t[k].code & 0xFF, t[k + 1].code >> 8);
+        if (!c)
+            return 0;
+        found += zf_lm_char_cost(t[k].cp);
+        again += zf_lm_char_cost(c);
+        k++;
+    }
+    if (k == 0)
+        return 1;
+    found += zf_lm_char_cost(t[k].cp);
+    /* average over k realigned characters against k + 1 found ones */
+    return again * (k + 1) < found * k;
 }
 
 /* The lead bytes L with (x2, L) a character that has reading syl. */
@@ -448,6 +487,75 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
     return added;
 }
 
+/*
+ * A `?` inside a run is two bytes the decoder could not read as one
+ * character: the trail byte t of one original character and the lead byte
+ * l of the next (or a flattened `？`, A3 BF).  Few trail bytes can start
+ * such a pair: those of the user-defined and unassigned rows (AA-AF, F8-FE,
+ * parts of A1-A9, D7FA-D7FE), 23 of 126.  Knowing that, the search looks
+ * at a handful of characters instead of every character of a row, and
+ * the next lead byte at a handful of bytes instead of 126.
+ */
+static void make_wild_trails(byteset *b)
+{
+    b->n = 0;
+    for (unsigned t = 0x81; t <= 0xFE; t++)
+        for (unsigned l = 0x81; l <= 0xFE; l++)
+            if (!zf_gbk_decode2(t, l) || (t == 0xA3 && l == 0xBF)) {
+                b->v[b->n++] = (unsigned char)t;
+                break;
+            }
+}
+
+/* The lead bytes that, after the trail byte of some candidate of the
+ * column p->c[mark .. mark + na), make a pair the decoder could not read. */
+static void wild_leads(const pool *p, int mark, int na, byteset *out)
+{
+    unsigned char seen[256], lead[256];
+    memset(seen, 0, sizeof seen);
+    memset(lead, 0, sizeof lead);
+    for (int c = mark; c < mark + na; c++) {
+        unsigned t = p->c[c].trail;
+        if (seen[t])
+            continue;
+        seen[t] = 1;
+        for (unsigned l = 0x81; l <= 0xFE; l++)
+            if (!zf_gbk_decode2(t, l) || (t == 0xA3 && l == 0xBF))
+                lead[l] = 1;
+    }
+    out->n = 0;
+    for (unsigned l = 0x81; l <= 0xFE; l++)
+        if (lead[l])
+            out->v[out->n++] = (unsigned char)l;
+}
+
+/*
+ * Keep the BEAM cheapest candidates of the column p->c[mark .. mark + na)
+ * (the column just added, so nothing points into it yet).  A character
+ * with one unknown byte has up to 126 candidates, and the next column
+ * links each of its own to every one of them; past the first few, a
+ * candidate is far too improbable to win, and the search stays linear in
+ * the length of the run.  Returns the number kept.
+ */
+#define BEAM 12
+static int keep_best(pool *p, int mark, int na)
+{
+    if (na <= BEAM)
+        return na;
+    cand *c = p->c + mark;
+    for (int i = 0; i < BEAM; i++) { /* selection: BEAM passes over na */
+        int m = i;
+        for (int j = i + 1; j < na; j++)
+            if (c[j].cost < c[m].cost)
+                m = j;
+        cand tmp = c[i];
+        c[i] = c[m];
+        c[m] = tmp;
+    }
+    p->nc = mark + BEAM;
+    return BEAM;
+}
+
 /* Flattening happened after the bad decode, so a restored full-width form
  * goes back to the ASCII the rest of the document has. */
 static int32_t flatten(int32_t c)
@@ -509,6 +617,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
     int nt = tokenize(s, n, after, t, MAXTOK);
     if (nt == 0)
         return SHIFT_NONE;
+    if (lead.n == ALL && !bytes_read_better(t, nt))
+        return SHIFT_NONE;
     /* the common case, a question mark before ordinary text: a run read
      * out of step starts with characters that are rare together, so two
      * that read well (9 bits each or less) end the matter cheaply */
@@ -532,6 +642,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
     }
 
     static const byteset all = {ALL, {0}};
+    byteset wild_trails;
+    wild_trails.n = 0;
     /* on the heap: 48 KB is too much stack for a library function, and
      * only `?` after a two-byte character gets this far */
     pool *p = malloc(sizeof *p);
@@ -661,21 +773,28 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         cs.syl = -1;
         cs.bad_next = -1;
         cs.bridge = k == 0 && lead.n == ALL ? (int)x2 : -1;
-        if (wild)
-            cs.trail = all;
-        else
+        if (wild) {
+            if (wild_trails.n == 0)
+                make_wild_trails(&wild_trails);
+            cs.trail = wild_trails;
+        } else {
             set_one(&cs.trail, code >> 8);
+        }
         int mark = p->nc;
         int na = add_column(p, prev, np, &cs, x);
         if (na == 0)
             break;
+        na = keep_best(p, mark, na);
         prev = mark;
         np = na;
         wild_prev = wild;
-        if (wild)
-            cur = all;
-        else
+        if (wild) {
+            wild_leads(p, mark, na, &cur);
+            if (cur.n == 0)
+                break;
+        } else {
             set_one(&cur, code & 0xFF);
+        }
         if (k + 1 >= GIVE_UP_AFTER) {
             int lo = p->c[mark].cost;
             for (int c = mark + 1; c < mark + na; c++)
