@@ -129,11 +129,19 @@ int zf_decoder_open(zf_decoder *d, const zf_detection *det)
             return ZHFIX_EENCODING;
         d->cd = (void *)cd;
     }
-    if (!d->det.strict && d->det.kind != ZF_ENC_WIDE) {
-        for (int i = 0; i < 2; i++)
-            d->alt[i] = (void *)iconv_open("UTF-8", fallbacks[i]);
-    }
+    /* The fallbacks are opened on the first line that needs them (NULL:
+     * not yet): each iconv_open loads a gconv module, which costs more
+     * than the rest of a small clean file's start-up. */
+    if (!d->det.strict && d->det.kind != ZF_ENC_WIDE)
+        d->alt[0] = d->alt[1] = NULL;
     return ZHFIX_OK;
+}
+
+static iconv_t alt_cd(zf_decoder *d, int i)
+{
+    if (d->alt[i] == NULL)
+        d->alt[i] = (void *)iconv_open("UTF-8", fallbacks[i]);
+    return (iconv_t)d->alt[i];
 }
 
 void zf_decoder_close(zf_decoder *d)
@@ -141,7 +149,7 @@ void zf_decoder_close(zf_decoder *d)
     if ((iconv_t)d->cd != (iconv_t)-1)
         iconv_close((iconv_t)d->cd);
     for (int i = 0; i < 2; i++)
-        if ((iconv_t)d->alt[i] != (iconv_t)-1)
+        if (d->alt[i] != NULL && (iconv_t)d->alt[i] != (iconv_t)-1)
             iconv_close((iconv_t)d->alt[i]);
     d->cd = d->alt[0] = d->alt[1] = (void *)(iconv_t)-1;
 }
@@ -248,14 +256,14 @@ static int decode_line(zf_decoder *d, const char *in, size_t len, size_t off, zf
     /* A line the document's own encoding reads cleanly is that encoding's
      * unless it is also valid UTF-8 and reads better so; the fallbacks are
      * only for lines the document's encoding cannot read. */
-    iconv_t cands[3] = {(iconv_t)d->cd, (iconv_t)d->alt[0], (iconv_t)d->alt[1]};
     for (int i = 0; i < 3; i++) {
         if (i > 0 && best >= 0)
             break;
         long cost;
         size_t n;
         scratch.len = 0;
-        if (!try_line(cands[i], in, len, &scratch, &cost, &n))
+        iconv_t cd = i == 0 ? (iconv_t)d->cd : alt_cd(d, i - 1);
+        if (!try_line(cd, in, len, &scratch, &cost, &n))
             continue;
         /* the lower total cost wins (see detect.c); ties keep the earlier */
         /* a fallback must read as real text on its own: broken UTF-8 read

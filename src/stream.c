@@ -115,8 +115,8 @@ static int emit(zhfix_stream *s, size_t cut)
     };
     if (s->sink(s->arg, &c) != 0)
         return ZHFIX_ESINK;
-    for (size_t i = 0; i < cut; i++)
-        s->line_base += in[i] == '\n';
+    for (const char *q = in, *end = in + cut; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+        s->line_base++;
     s->in_base += cut;
     s->out_base += out_len;
     s->bytes_out += out_len;

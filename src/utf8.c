@@ -12,7 +12,8 @@
  */
 #include "zf.h"
 
-int zf_utf8_next(const char *s, size_t n, int32_t *cp)
+/* The general case; zf.h inlines the common ones. */
+int zf_utf8_next_slow(const char *s, size_t n, int32_t *cp)
 {
     const unsigned char *u = (const unsigned char *)s;
     unsigned c = u[0];
@@ -51,29 +52,64 @@ int zf_utf8_next(const char *s, size_t n, int32_t *cp)
     return len;
 }
 
+/* The same validity as zf_utf8_next(), one lead byte's rules at a time
+ * without computing the code point: this runs over every byte of every
+ * input, so it must cost little more than reading it. */
 size_t zf_utf8_valid_prefix(const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
         /* ASCII runs dominate real text: skip them eight bytes at a time. */
         while (i + 8 <= n) {
             uint64_t w;
-            __builtin_memcpy(&w, s + i, 8);
+            __builtin_memcpy(&w, u + i, 8);
             if (w & 0x8080808080808080ull)
                 break;
             i += 8;
         }
         if (i >= n)
             break;
-        if ((unsigned char)s[i] < 0x80) {
+        /* Runs of three-byte characters (Chinese text) without leaving the
+         * inner loop: E1..EC and EE..EF take any continuation bytes. */
+        unsigned c = u[i];
+        while (c - 0xE1u <= 0xEFu - 0xE1u && c != 0xED && i + 3 <= n &&
+               (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            if (i >= n)
+                return i;
+            c = u[i];
+        }
+        if (c < 0x80) {
             i++;
             continue;
         }
-        int32_t cp;
-        int l = zf_utf8_next(s + i, n - i, &cp);
-        if (cp < 0)
+        /* second-byte range by lead byte (RFC 3629 section 4) */
+        unsigned lo = 0x80, hi = 0xBF;
+        size_t len;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
             return i;
-        i += (size_t)l;
+        }
+        if (len > n - i || u[i + 1] < lo || u[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k < len; k++)
+            if ((u[i + k] & 0xC0) != 0x80)
+                return i;
+        i += len;
     }
     return i;
 }
@@ -112,31 +148,4 @@ size_t zf_utf8_prev(const char *s, size_t i)
             return j;
     }
     return i - 1;
-}
-
-int zf_is_han(int32_t c)
-{
-    return (c >= 0x4E00 && c <= 0x9FFF)     /* URO */
-        || (c >= 0x3400 && c <= 0x4DBF)     /* Ext A */
-        || (c >= 0xF900 && c <= 0xFAFF)     /* Compatibility */
-        || (c >= 0x20000 && c <= 0x323AF);  /* Ext B..H, compat supplement */
-}
-
-int zf_is_cjk_punct(int32_t c)
-{
-    return (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFFEF)
-        || c == 0x2014 || c == 0x2015 || (c >= 0x2018 && c <= 0x201D)
-        || c == 0x2026 || c == 0x00B7 || c == 0x2E3A;
-}
-
-int zf_is_kana(int32_t c)
-{
-    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF)
-        || (c >= 0xFF66 && c <= 0xFF9F);
-}
-
-int zf_is_hangul(int32_t c)
-{
-    return (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0x1100 && c <= 0x11FF)
-        || (c >= 0x3130 && c <= 0x318F);
 }

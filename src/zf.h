@@ -29,8 +29,27 @@ void zf_buf_free(zf_buf *b);
 /* ---- UTF-8 (utf8.c) -------------------------------------------------- */
 
 /* Decode one code point at s[0..n).  Returns its length (1-4) and stores it
- * in *cp; an invalid or truncated sequence returns 1 and *cp = -1. */
-int zf_utf8_next(const char *s, size_t n, int32_t *cp);
+ * in *cp; an invalid or truncated sequence returns 1 and *cp = -1.
+ * Every pass calls it once per character, so the two cases that make up
+ * nearly all Chinese text (ASCII; a three-byte sequence led by E1..EC or
+ * EE..EF, U+1000..U+FFFF but for the surrogates' ED, Han and CJK and
+ * full-width punctuation included, which needs no overlong or surrogate
+ * check) are inline; the rest is zf_utf8_next_slow(). */
+int zf_utf8_next_slow(const char *s, size_t n, int32_t *cp);
+static inline int zf_utf8_next(const char *s, size_t n, int32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned c = u[0];
+    if (c < 0x80) {
+        *cp = (int32_t)c;
+        return 1;
+    }
+    if (c - 0xE1u <= 0xEF - 0xE1u && c != 0xED && n >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+        *cp = (int32_t)(((c & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu));
+        return 3;
+    }
+    return zf_utf8_next_slow(s, n, cp);
+}
 /* Length of the valid UTF-8 prefix of s[0..n).  A sequence cut off by the
  * end of the buffer is not counted. */
 size_t zf_utf8_valid_prefix(const char *s, size_t n);
@@ -39,14 +58,34 @@ int zf_utf8_put(int32_t cp, char *out);
 /* Offset of the code point that starts before s[i] (i > 0). */
 size_t zf_utf8_prev(const char *s, size_t i);
 
+/* Character classes, inline: passes ask them of every character.  Unsigned
+ * differences make each range one comparison. */
+#define ZF_IN_(c, lo, hi) ((uint32_t)(c) - (uint32_t)(lo) <= (uint32_t)(hi) - (uint32_t)(lo))
 /* Han ideograph (CJK Unified Ideographs and extensions, compatibility). */
-int zf_is_han(int32_t cp);
+static inline int zf_is_han(int32_t c)
+{
+    return ZF_IN_(c, 0x4E00, 0x9FFF)      /* URO */
+        || ZF_IN_(c, 0x3400, 0x4DBF)      /* Ext A */
+        || ZF_IN_(c, 0xF900, 0xFAFF)      /* Compatibility */
+        || ZF_IN_(c, 0x20000, 0x323AF);   /* Ext B..H, compat supplement */
+}
 /* CJK punctuation and full-width forms: U+3000-303F, U+FF00-FFEF, and the
  * general punctuation marks Chinese text uses (U+2014 U+2018-201D U+2026). */
-int zf_is_cjk_punct(int32_t cp);
+static inline int zf_is_cjk_punct(int32_t c)
+{
+    return ZF_IN_(c, 0x3000, 0x303F) || ZF_IN_(c, 0xFF00, 0xFFEF)
+        || c == 0x2014 || c == 0x2015 || ZF_IN_(c, 0x2018, 0x201D)
+        || c == 0x2026 || c == 0x00B7 || c == 0x2E3A;
+}
 /* Kana (Japanese) or Hangul (Korean). */
-int zf_is_kana(int32_t cp);
-int zf_is_hangul(int32_t cp);
+static inline int zf_is_kana(int32_t c)
+{
+    return ZF_IN_(c, 0x3040, 0x30FF) || ZF_IN_(c, 0x31F0, 0x31FF) || ZF_IN_(c, 0xFF66, 0xFF9F);
+}
+static inline int zf_is_hangul(int32_t c)
+{
+    return ZF_IN_(c, 0xAC00, 0xD7AF) || ZF_IN_(c, 0x1100, 0x11FF) || ZF_IN_(c, 0x3130, 0x318F);
+}
 
 /* ---- edits and the rewriter (edits.c) ------------------------------- */
 
@@ -193,6 +232,10 @@ typedef struct zf_script_scratch {
     uint32_t *one, *best, *from, *pick, *key;
     const uint32_t **opt;
     uint8_t *nopt;
+    /* the document's own Traditional spelling (zf_script_doc_scan) */
+    int std_variants;        /* it writes OpenCC's 爲 啓 裏, not 為 啟 裡 */
+    uint64_t *pairs;         /* hash set of its attested character pairs */
+    size_t npairs, pairs_cap;
 } zf_script_scratch;
 /* ZF_SC_* bits (tables/script_chars.h) of cp; 0 for a character the tables
  * do not know. */
@@ -205,6 +248,11 @@ int zf_script_self_valid(int32_t cp, zhfix_script to);
 int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out,
                       uint8_t *how, zf_script_scratch *s);
 void zf_script_scratch_free(zf_script_scratch *s);
+/* Read the Traditional spelling of s[0..len) into sc, for the conversions
+ * toward Traditional that follow: which variant family it writes, and
+ * which candidates of one-to-many characters it writes next to which
+ * characters (游標).  ZHFIX_OK or ZHFIX_ENOMEM. */
+int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc);
 
 /* ---- language model (lm.c, tables/lm.h from jieba and OpenCC) -------- */
 
@@ -267,7 +315,7 @@ long zf_decode_strict(const char *enc, const char *in, size_t len, int partial, 
 typedef struct zf_decoder {
     zf_detection det;
     void *cd;            /* iconv_t for det.name */
-    void *alt[2];        /* iconv_t for per-line fallbacks (GB18030, BIG5) */
+    void *alt[2];        /* iconv_t for per-line fallbacks (GB18030, BIG5); NULL until needed */
     int mixed;           /* a line was decoded otherwise than the document */
     int identity;        /* the decoded text equals the raw bytes so far */
     size_t bad;          /* undecodable bytes replaced by U+FFFD */
