@@ -55,6 +55,11 @@
  * Han characters that are each common enough and never a word (`ÀÉÎÕ`
  * 郎握, `ÂÊÎÔ` 率卧). */
 #define WORDY 8
+/* ... or its Han pairs must cost no more than PAIR_OK each on average
+ * (就像 is no pair the model knows but costs 9 bits; 郎握 costs 15), in
+ * UTF-8 read as GBK or in a code-page run that decodes through (乃现
+ * from `ÄËÏÖ` costs less, among letters that do not decode). */
+#define PAIR_OK 120
 
 /* Longest run examined at once; longer runs are taken in pieces. */
 #define MAXRUN 512
@@ -375,9 +380,14 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         t->end = b;
         ns++;
     }
-    /* trailing ASCII is not part of the island */
-    while (ns > 0 && sl[ns - 1].cp[0] < 0x80 && sl[ns - 1].n == 1)
+    /* trailing ASCII is not part of the island, but for a GBK trail
+     * byte: the ASCII half of a source character */
+    while (ns > 0 && sl[ns - 1].cp[0] < 0x80 && sl[ns - 1].n == 1) {
+        int sb = sl[ns - 1].end - 1;
+        if (sb > 0 && r->bsrc[sb - 1] == r->bsrc[sb])
+            break;
         ns--;
+    }
     if (ns == 0) {
         free(sl);
         *nout = 0;
@@ -479,6 +489,7 @@ typedef struct {
     int d0, nd;
     int gain;
     int strong;  /* enough evidence on its own */
+    int cheap;   /* strong but for the word evidence: its pairs are cheap */
     int weak;    /* better than found: enough beside strong pieces */
 } piece;
 
@@ -507,11 +518,21 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
         int len = decode_island(r, b, utf8, before, dec, endb, &nd);
         /* an island ends on a source character's last byte (UTF-8 read
          * as GBK: 3 bytes a character against 2, an even number of
-         * characters), with no ASCII at its end */
-        while (nd > 0 && (dec[nd - 1] < 0x80
-                          || (b + (len = endb[nd - 1] - b) < r->nb
-                              && r->bsrc[b + len] == r->bsrc[b + len - 1])))
-            nd--;
+         * characters), with no ASCII at its end but an ASCII byte that
+         * was a GBK trail byte (`宲am` was 和pam) */
+        while (nd > 0) {
+            len = endb[nd - 1] - b;
+            int sb = nd > 1 ? endb[nd - 2] : b;
+            if ((b + len < r->nb && r->bsrc[b + len] == r->bsrc[b + len - 1])
+                || (dec[nd - 1] < 0x80 && (sb == 0 || r->bsrc[sb - 1] != r->bsrc[sb]))
+                /* UTF-8 read as GBK: Chinese is three bytes a character,
+                 * so a two-byte character at the end is good text after
+                 * the run read on (权 is C8 A8 in GBK, Ȩ in UTF-8) */
+                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800))
+                nd--;
+            else
+                break;
+        }
         if (nd == 0) {
             (*fails)++;
             int s0 = r->bsrc[b];
@@ -543,13 +564,14 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
             int first = r->bsrc[pb], last = r->bsrc[endb[e - 1] - 1];
             int32_t pbefore = k == 0 ? before : dec[k - 1];
             int32_t after = e < nd ? dec[e] : char_at(sc, r->off[last + 1]);
-            int nonascii = 0, han = 0, hpairs = 0, words = 0;
+            int nonascii = 0, han = 0, hpairs = 0, words = 0, hcost = 0;
             for (int q = 0; q < no; q++) {
                 nonascii += out[q] >= 0x80;
                 han += zf_is_han(out[q]);
                 if (q > 0 && zf_is_han(out[q - 1]) && zf_is_han(out[q])) {
                     hpairs++;
                     words += zf_lm_pair_bonus(out[q - 1], out[q]) > 0;
+                    hcost += zf_lm_step(out[q - 1], out[q]);
                 }
             }
             int oldc = span_cost(pbefore, r->cp + first, (size_t)(last - first + 1), after);
@@ -566,8 +588,13 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
             p->strong = nonascii > 0 && (utf8 || han > 0)
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
-                && (hpairs == 0 || (words > 0 && words * WORDY >= hpairs));
+                && (hpairs == 0 || (words > 0 && words * WORDY >= hpairs)
+                    || (hcost <= PAIR_OK * hpairs && !r->wild));
             p->weak = nonascii > 0 && p->gain > 0;
+            p->cheap = !p->strong && nonascii > 0 && (utf8 || han > 0)
+                && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
+                && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
+                && hcost <= PAIR_OK * hpairs;
             memcpy(dbuf + used, out, (size_t)no * sizeof *out);
             used += no;
             k = e;
@@ -604,6 +631,10 @@ static int repair_run(scan *sc, run *r, int codecs)
         np[utf8] = plan(sc, r, utf8, pc[utf8], dbuf[utf8], &fails[utf8]);
         int strong = 0;
         for (int k = 0; k < np[utf8]; k++) {
+            /* cheap pairs are evidence enough where the run decodes
+             * through, not among accented letters that do not decode */
+            if (pc[utf8][k].cheap && fails[utf8] == 0)
+                pc[utf8][k].strong = 1;
             strong += pc[utf8][k].strong;
             score[utf8] += pc[utf8][k].gain;
         }
@@ -699,7 +730,9 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
 }
 
 /* Both bytes of cp's GBK code can be UTF-8 bytes of a multi-byte
- * character (leads C2-F4, continuations 80-BF). */
+ * character (leads C2-F4, continuations 80-BF); or the first can, and
+ * the second is ASCII: the last byte of a UTF-8 character read with the
+ * ASCII character after it (有“r, E2 80 9C 72: `鈥€渞`, 渞 is 9C 72). */
 static int gbk_utf8ish(int32_t cp)
 {
     unsigned code = zf_gbk_encode(cp);
@@ -707,7 +740,7 @@ static int gbk_utf8ish(int32_t cp)
         return 0;
     unsigned a = code >> 8, b = code & 0xFF;
     return ((a >= 0x80 && a <= 0xBF) || (a >= 0xC2 && a <= 0xF4))
-        && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4));
+        && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
 }
 
 /* Mechanism 3: a rare character at i whose GBK bytes could be UTF-8's.
@@ -721,7 +754,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         size_t p = zf_utf8_prev(sc->s, a);
         int32_t c;
         zf_utf8_next(sc->s + p, a - p, &c);
-        if (!gbk_utf8ish(c) && c != 0xFFFD)
+        if (!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC)
             break;
         a = p;
     }
@@ -736,9 +769,17 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             code = (unsigned)c;
         } else if (c == 0xFFFD) {
             code = WILD;
+        } else if (c == 0x20AC) {
+            /* code page 936 reads 0x80 alone as the euro sign, and 0x80
+             * is a common UTF-8 continuation byte (一 is E4 B8 80:
+             * `涓€` is 一 and the first byte of the next character) */
+            code = 0x80;
         } else if (gbk_utf8ish(c)) {
             code = zf_gbk_encode(c);
-            rare += zf_lm_char_cost(c) >= 150;
+            /* rare: a rare Han character, or kana, Greek, Cyrillic, a box
+             * drawing piece among Han characters (UTF-8 continuation
+             * bytes A1-A9 are those rows of GBK: `鎺ュ彈` was 接受) */
+            rare += zf_lm_char_cost(c) >= 150 || (!zf_is_han(c) && !zf_is_cjk_punct(c));
         } else {
             break;
         }
