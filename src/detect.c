@@ -10,6 +10,8 @@
  * cleanly is scored by how common its characters are (zf_text_cost), and
  * the most plausible reading wins.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,68 @@ static void normalise(const char *in, char *name, char *label, size_t size)
         snprintf(name, size, "%s", in);
         snprintf(label, size, "%s", in);
     }
+}
+
+/*
+ * uchardet is loaded on first need, not linked: it is C++, and linking it
+ * made every run load and relocate libstdc++, 87% of the instructions of a
+ * run on a 1 KB file (callgrind), though only input that is neither valid
+ * UTF-8 nor marked by a byte order mark ever asks it.  Its header still
+ * gives the prototypes, so a changed interface fails to compile.  Without
+ * the library (dlopen fails) its guess is simply missing: the fixed
+ * candidates below are scored as always.
+ */
+#ifndef ZF_UCHARDET_SONAME
+#define ZF_UCHARDET_SONAME "libuchardet.so.0"
+#endif
+
+static struct {
+    __typeof__(uchardet_new) *new_;
+    __typeof__(uchardet_handle_data) *handle_data;
+    __typeof__(uchardet_data_end) *data_end;
+    __typeof__(uchardet_get_charset) *get_charset;
+    __typeof__(uchardet_delete) *delete_;
+} ucd;
+static pthread_once_t ucd_once = PTHREAD_ONCE_INIT;
+
+static void ucd_load(void)
+{
+    void *h = dlopen(ZF_UCHARDET_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return;
+    /* dlsym returns an object pointer; POSIX guarantees that converting it
+     * to a function pointer works, memcpy says so without a cast warning */
+    void *f[5] = {dlsym(h, "uchardet_new"), dlsym(h, "uchardet_handle_data"),
+                  dlsym(h, "uchardet_data_end"), dlsym(h, "uchardet_get_charset"),
+                  dlsym(h, "uchardet_delete")};
+    for (int i = 0; i < 5; i++)
+        if (!f[i]) {
+            dlclose(h);
+            return;
+        }
+    memcpy(&ucd.handle_data, &f[1], sizeof f[1]);
+    memcpy(&ucd.data_end, &f[2], sizeof f[2]);
+    memcpy(&ucd.get_charset, &f[3], sizeof f[3]);
+    memcpy(&ucd.delete_, &f[4], sizeof f[4]);
+    memcpy(&ucd.new_, &f[0], sizeof f[0]);
+}
+
+/* uchardet's guess for s[0..n) in name/label, or "" */
+static void ucd_guess(const char *s, size_t n, char *name, char *label, size_t size)
+{
+    pthread_once(&ucd_once, ucd_load);
+    if (!ucd.new_)
+        return;
+    uchardet_t ud = ucd.new_();
+    if (!ud)
+        return;
+    if (ucd.handle_data(ud, s, n) == 0) {
+        ucd.data_end(ud);
+        const char *g = ucd.get_charset(ud);
+        if (g && *g && strcasecmp(g, "ASCII") && strcasecmp(g, "UTF-8"))
+            normalise(g, name, label, size);
+    }
+    ucd.delete_(ud);
 }
 
 struct cand {
@@ -179,16 +243,7 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             ls = rest.p;
             ln = rest.len;
         }
-        uchardet_t ud = uchardet_new();
-        if (ud) {
-            if (uchardet_handle_data(ud, ls, ln) == 0) {
-                uchardet_data_end(ud);
-                const char *g = uchardet_get_charset(ud);
-                if (g && *g && strcasecmp(g, "ASCII") && strcasecmp(g, "UTF-8"))
-                    normalise(g, uname, ulabel, sizeof uname);
-            }
-            uchardet_delete(ud);
-        }
+        ucd_guess(ls, ln, uname, ulabel, sizeof uname);
         if (*uname && zf_encoding_known(uname)) {
             double sc = score(uname, ls, ln, partial, &scratch, &avg);
             /* uchardet's own answer gets a small head start */
