@@ -898,12 +898,14 @@ static survey survey_piece(const char *s, size_t n)
                 beside++;
         } else {
             i += (size_t)zf_utf8_next(s + i, n - i, &c);
-            if (is_jk(c)) {
-                jk++;
-            } else if (zf_is_han(c)) {
+            /* Han first: most characters are, and Han is never kana or
+             * Hangul, so the order changes no count. */
+            if (zf_is_han(c)) {
                 han++;
                 if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
                     beside++;
+            } else if (is_jk(c)) {
+                jk++;
             } else if (is_fw_twin(c)) {
                 fw++;
             }
