@@ -134,6 +134,15 @@ typedef struct {
 
 /* A byte the wrong decoder replaced by U+FFFD. */
 #define WILD 0x100
+/* The two bytes of a pair a GBK decoder replaced by one U+FFFD: WHATWG's
+ * decoder (browsers) consumes a lead byte and a trail byte >= 0x80 that
+ * make no character together; Python's and iconv's take the lead alone
+ * (WILD).  In UTF-8 the lead is a continuation byte GBK cannot start a
+ * character with here: A1-A7 (rows of symbols, with trails 80-A0) or
+ * AA-AF (user-defined rows). */
+#define WILD_PAIR1 0x101
+#define WILD_PAIR2 0x102
+#define IS_WILD(b) ((b) >= WILD && (b) <= WILD_PAIR2)
 
 /* An ASCII space after a byte >= 0x80 in a code-page run: a space, or a
  * no-break space 0xA0 that a later step turned into a space (UTF-8's
@@ -242,32 +251,53 @@ static int wild_cands(const run *r, int p, unsigned *vals, int *pen)
     int next = p + 1 < r->nb ? r->byte[p + 1] : -1;
     /* the byte after may be good text after the garbled run: then nothing
      * constrains the lost byte (志 is D6 BE, which as UTF-8 is Hebrew) */
-    if (next >= 0 && next != WILD) {
+    if (r->byte[p] == WILD_PAIR1) {
+        int n = 0;
+        for (unsigned v = 0xA1; v <= 0xAF; v++)
+            if (v < 0xA8 || v > 0xA9) {
+                vals[n] = v;
+                pen[n++] = 0;
+            }
+        return n;
+    }
+    if (r->byte[p] == WILD_PAIR2)
+        next = -1;
+    if (next >= 0 && !IS_WILD(next)) {
         int len = char_len((unsigned)next, 1);
         unsigned v[4] = {(unsigned)next, 0, 0, 0};
         int32_t cp = -1;
         if (len && p + 1 + len <= r->nb) {
             int k = 1;
-            for (; k < len && r->byte[p + 1 + k] != WILD; k++)
+            for (; k < len && !IS_WILD(r->byte[p + 1 + k]); k++)
                 v[k] = r->byte[p + 1 + k];
             cp = k == len ? decode_one(v, len, 1) : 0;
         }
-        if (next >= 0x80 && cp < 0)
+        /* a continuation byte of a garbled character (a rare one) after
+         * it is the rest of the same UTF-8 character, and the constraint
+         * holds: `将�诲` lost A6 before BB, and BF BB is a GBK character,
+         * so 翻 (E7 BF BB) was not there, 离 (E7 A6 BB) was */
+        int32_t nc = r->cp[r->bsrc[p + 1]];
+        if (next >= 0x80 && cp < 0
+            && !(next <= 0xBF && (zf_lm_char_cost(nc) >= 150 || !zf_is_han(nc))))
             next = -1;
         else if (cp > 0 && !plausible(cp))
             next = -1;
     }
+    /* the leads of Chinese characters' three bytes first: a lost byte
+     * that starts a character starts one of those (decode_island keeps
+     * the length the first reading has) */
     int n = 0;
-    for (unsigned v = 0x80; v <= 0xFE; v++) {
+    for (unsigned k = 0; k <= 0xFE - 0x80; k++) {
+        unsigned v = 0xE0 + k <= 0xEF ? 0xE0 + k : k - 0x10 + 0x80 < 0xE0 ? k - 0x10 + 0x80 : k + 0x80;
         vals[n] = v;
-        pen[n++] = v == 0x80 || next < 0x40 || next == WILD || !zf_gbk_decode2(v, (unsigned)next)
+        pen[n++] = v == 0x80 || next < 0x40 || IS_WILD(next) || !zf_gbk_decode2(v, (unsigned)next)
                        ? 0 : WILD_UNLIKELY;
     }
     return n;
 }
 
 /* The candidates for one character of an island. */
-#define MAXALT 8
+#define MAXALT 32
 typedef struct {
     int32_t cp[MAXALT];
     int pen[MAXALT];
@@ -311,7 +341,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         /* every reading of the bytes here: the best MAXALT of the length
          * the cheapest reading has */
         int nlead;
-        if (c == WILD) {
+        if (IS_WILD(c)) {
             nlead = wild_cands(r, b, cand[0], cpen[0]);
         } else {
             cand[0][0] = c;
@@ -326,7 +356,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             int cnt[4] = {1, 1, 1, 1}, idx[4] = {0, 0, 0, 0};
             long combos = 1;
             for (int k = 1; k < len; k++) {
-                if (r->byte[b + k] == WILD) {
+                if (IS_WILD(r->byte[b + k])) {
                     cnt[k] = wild_cands(r, b + k, cand[k], cpen[k]);
                 } else {
                     cand[k][0] = byte_val(r, b + k, utf8, 1);
@@ -509,7 +539,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
             b++;
             continue;
         }
-        if (r->byte[b] != WILD && byte_val(r, b, utf8, 0) < 0x80) {
+        if (!IS_WILD(r->byte[b]) && byte_val(r, b, utf8, 0) < 0x80) {
             b++;
             continue;
         }
@@ -618,7 +648,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
  * through, and the weak pieces go back too: a lone `ºÍ` between English
  * words (和), a `¡£` after one (。), too short to be evidence alone.
  */
-static int repair_run(scan *sc, run *r, int codecs)
+static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *nfail)
 {
     piece pc[2][MAXRUN];
     int32_t dbuf[2][MAXRUN * 2];
@@ -641,7 +671,11 @@ static int repair_run(scan *sc, run *r, int codecs)
         if (strong && score[utf8] >= CODEC_GAIN && (pick < 0 || score[utf8] > score[pick]))
             pick = utf8;
     }
-    if (pick < 0)
+    if (best) {
+        *best = pick < 0 ? -1 : score[pick];
+        *nfail = pick < 0 ? MAXRUN : fails[pick];
+    }
+    if (pick < 0 || !apply)
         return ZHFIX_OK;
     int through = fails[pick] == 0;
     for (int k = 0; k < np[pick]; k++) {
@@ -725,7 +759,7 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
     /* the NBSP guess only holds between run characters */
     r->off[r->n] = j;
     if (nlat >= 2)
-        *err = repair_run(sc, r, TRY_UTF8 | TRY_GBK);
+        *err = repair_run(sc, r, TRY_UTF8 | TRY_GBK, 1, NULL, NULL);
     return j;
 }
 
@@ -741,6 +775,63 @@ static int gbk_utf8ish(int32_t cp)
     unsigned a = code >> 8, b = code & 0xFF;
     return ((a >= 0x80 && a <= 0xBF) || (a >= 0xC2 && a <= 0xF4))
         && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
+}
+
+/* The run of UTF-8-read-as-GBK characters from a to le (at most): its
+ * GBK bytes, a U+FFFD as one lost byte or, with pairs, as a lost pair
+ * when a non-ASCII character follows (WILD_PAIR1).  Returns its end; *rare
+ * counts the characters that are evidence of the damage. */
+static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rare)
+{
+    size_t j = a;
+    *rare = 0;
+    while (j < le && r->n < MAXRUN) {
+        int32_t c;
+        int l = zf_utf8_next(sc->s + j, le - j, &c);
+        unsigned code;
+        if (c >= 0x20 && c < 0x7F && c != '?') {
+            code = (unsigned)c;
+        } else if (c == 0xFFFD) {
+            code = WILD;
+            int32_t nx = char_at(sc, j + (size_t)l);
+            if (pairs && nx >= 0x80 && r->nb + 2 < MAXRUN * 2) {
+                r->bsrc[r->nb] = r->n;
+                r->byte[r->nb++] = WILD_PAIR1;
+                code = WILD_PAIR2;
+            }
+        } else if (c == 0x20AC) {
+            /* code page 936 reads 0x80 alone as the euro sign, and 0x80
+             * is a common UTF-8 continuation byte (一 is E4 B8 80:
+             * `涓€` is 一 and the first byte of the next character) */
+            code = 0x80;
+        } else if (gbk_utf8ish(c)) {
+            code = zf_gbk_encode(c);
+            /* rare: a rare Han character, or kana, Greek, Cyrillic, a box
+             * drawing piece among Han characters (UTF-8 continuation
+             * bytes A1-A9 are those rows of GBK: `鎺ュ彈` was 接受) */
+            *rare += zf_lm_char_cost(c) >= 150 || (!zf_is_han(c) && !zf_is_cjk_punct(c));
+        } else {
+            break;
+        }
+        r->cp[r->n] = c;
+        r->off[r->n] = j;
+        if (code > 0xFF && !IS_WILD(code)) {
+            r->bsrc[r->nb] = r->n;
+            r->byte[r->nb++] = (uint16_t)(code >> 8);
+            code &= 0xFF;
+        }
+        r->bsrc[r->nb] = r->n;
+        r->byte[r->nb++] = (uint16_t)code;
+        r->n++;
+        j += (size_t)l;
+    }
+    while (r->n > 0 && r->cp[r->n - 1] < 0x80) {
+        j = r->off[r->n - 1];
+        r->n--;
+        r->nb--;
+    }
+    r->off[r->n] = j;
+    return j;
 }
 
 /* Mechanism 3: a rare character at i whose GBK bytes could be UTF-8's.
@@ -759,48 +850,8 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         a = p;
     }
     run *r = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
-    size_t j = a;
     int rare = 0;
-    while (j < le && r->n < MAXRUN) {
-        int32_t c;
-        int l = zf_utf8_next(sc->s + j, le - j, &c);
-        unsigned code;
-        if (c >= 0x20 && c < 0x7F && c != '?') {
-            code = (unsigned)c;
-        } else if (c == 0xFFFD) {
-            code = WILD;
-        } else if (c == 0x20AC) {
-            /* code page 936 reads 0x80 alone as the euro sign, and 0x80
-             * is a common UTF-8 continuation byte (一 is E4 B8 80:
-             * `涓€` is 一 and the first byte of the next character) */
-            code = 0x80;
-        } else if (gbk_utf8ish(c)) {
-            code = zf_gbk_encode(c);
-            /* rare: a rare Han character, or kana, Greek, Cyrillic, a box
-             * drawing piece among Han characters (UTF-8 continuation
-             * bytes A1-A9 are those rows of GBK: `鎺ュ彈` was 接受) */
-            rare += zf_lm_char_cost(c) >= 150 || (!zf_is_han(c) && !zf_is_cjk_punct(c));
-        } else {
-            break;
-        }
-        r->cp[r->n] = c;
-        r->off[r->n] = j;
-        if (code > 0xFF && code != WILD) {
-            r->bsrc[r->nb] = r->n;
-            r->byte[r->nb++] = (uint16_t)(code >> 8);
-            code &= 0xFF;
-        }
-        r->bsrc[r->nb] = r->n;
-        r->byte[r->nb++] = (uint16_t)code;
-        r->n++;
-        j += (size_t)l;
-    }
-    while (r->n > 0 && r->cp[r->n - 1] < 0x80) {
-        j = r->off[r->n - 1];
-        r->n--;
-        r->nb--;
-    }
-    r->off[r->n] = j;
+    size_t j = gbk_run(sc, a, le, 0, r, &rare);
     /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
      * only among other garbled characters (or doubled): a text may well
      * talk about “锟斤拷” */
@@ -813,8 +864,30 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             *err = sc->rw->err;
             return r->off[k + 3];
         }
-    if (rare >= 2)
-        *err = repair_run(sc, r, TRY_UTF8);
+    if (rare < 2)
+        return j;
+    /* which decoder lost the bytes: read U+FFFD both ways when it can
+     * stand for a pair, and keep the reading that repairs more */
+    int has_pair = 0;
+    for (int k = 0; k + 1 < r->n && !has_pair; k++)
+        has_pair = r->cp[k] == 0xFFFD && r->cp[k + 1] >= 0x80;
+    if (has_pair) {
+        run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+        int rare2 = 0;
+        size_t j2 = gbk_run(sc, a, le, 1, r2, &rare2);
+        long s1 = -1, s2 = -1;
+        int f = 0;
+        *err = repair_run(sc, r, TRY_UTF8, 0, &s1, &f);
+        if (!*err)
+            *err = repair_run(sc, r2, TRY_UTF8, 0, &s2, &f);
+        if (*err)
+            return j;
+        if (s2 > s1) {
+            *err = repair_run(sc, r2, TRY_UTF8, 1, NULL, NULL);
+            return j2;
+        }
+    }
+    *err = repair_run(sc, r, TRY_UTF8, 1, NULL, NULL);
     return j;
 }
 
