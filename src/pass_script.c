@@ -33,6 +33,17 @@
  * Simplified page quoting one Traditional title is not mixed. */
 #define ZF_MIX_MIN 3
 #define ZF_MIX_PERMILLE 20
+/* Mixed text goes to Traditional unless the Simplified characters
+ * outnumber the Traditional ones ZF_HANT_SHARE to one.  Not a plain
+ * majority, because the two mistakes are not alike: converting to
+ * Traditional keeps every distinction the text makes (a later t2s gives
+ * the same Simplified text back), converting to Simplified merges 發/髮,
+ * 乾/幹, 後/后 in the Traditional part for good.  And mixing by
+ * sentences is what partial conversion of Traditional text leaves: with
+ * a third of the sentences converted, a short document has a Simplified
+ * majority by chance (the bench's t2s-partial documents of 8 paragraphs:
+ * 13 of 120, Simplified shares up to 0.72). */
+#define ZF_HANT_SHARE 3
 /* A naive converter's leftovers.  Traditional text writes 游標, 發布,
  * 控制 with characters that words in the tables read as Simplified
  * leftovers (遊標, 發佈, 製), so a few such flags prove nothing.  Measured
@@ -153,6 +164,49 @@ static void add_kind(evidence *ev, int32_t cp)
     }
 }
 
+/* One-to-many characters flagged in the current sentence, kept back until
+ * its end.  A naive converter (damage-model.md section 1) converts every
+ * one-to-one character of every sentence; what it leaves are one-to-many
+ * characters in otherwise Traditional sentences.  A sentence that still
+ * has one-to-one Simplified characters (们, 这, 执) never went through it:
+ * it is Simplified text, quoted or left by a partial t2s conversion, and
+ * its 当, 机, 参 are simply Simplified, not leftovers. */
+#define ZF_PENDING 32
+typedef struct pending {
+    int32_t cp[ZF_PENDING];
+    size_t n;
+    int simp_one; /* the sentence has a one-to-one Simplified character */
+} pending;
+
+static void pending_flush(evidence *ev, pending *p)
+{
+    for (size_t i = 0; !p->simp_one && i < p->n; i++)
+        add_kind(ev, p->cp[i]);
+    p->n = 0;
+}
+
+static void pending_add(evidence *ev, pending *p, int32_t cp)
+{
+    if (p->n == ZF_PENDING)
+        pending_flush(ev, p);
+    p->cp[p->n++] = cp;
+}
+
+/* At a sentence end: the sentence's flags count unless it was Simplified. */
+static void pending_end(evidence *ev, pending *p)
+{
+    pending_flush(ev, p);
+    p->simp_one = 0;
+}
+
+/* Marks that end a sentence, for pending: 。！？； and their ASCII forms
+ * (flattened punctuation), and the end of a line. */
+static int sentence_end(int32_t cp)
+{
+    return cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F || cp == 0xFF1B || cp == '!' ||
+           cp == '?' || cp == ';' || cp == '\n';
+}
+
 /* The flags from every character but the most frequent one. */
 static size_t flags_but_top(const evidence *ev)
 {
@@ -189,9 +243,14 @@ static void count_piece(const char *s, size_t len, evidence *ev)
 {
     size_t i = 0;
     int32_t prev = 0;
+    pending pend;
+    pend.n = 0;
+    pend.simp_one = 0;
     while (i < len) {
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
+            if (sentence_end(b))
+                pending_end(ev, &pend);
             prev = b;
             i++;
             continue;
@@ -199,6 +258,8 @@ static void count_piece(const char *s, size_t len, evidence *ev)
         int32_t cp;
         int l = zf_utf8_next(s + i, len - i, &cp);
         if (cp < 0 || !zf_is_han(cp)) {
+            if (sentence_end(cp))
+                pending_end(ev, &pend);
             if (cp >= 0 && zf_is_kana(cp))
                 ev->kana++;
             else if (cp >= 0 && zf_is_hangul(cp))
@@ -230,15 +291,18 @@ static void count_piece(const char *s, size_t len, evidence *ev)
                 ev->trad++;
             if (f & ZF_SC_SIMP) {
                 ev->simp++;
-                if (!(f & ZF_SC_MANY))
+                if (!(f & ZF_SC_MANY)) {
                     ev->simp_one++;
-                else
-                    add_kind(ev, cp);
+                    pend.simp_one = 1;
+                } else {
+                    pending_add(ev, &pend, cp);
+                }
             }
         }
         i = j;
         prev = 0x4E00; /* any Han character */
     }
+    pending_end(ev, &pend);
 }
 
 /* In Traditional-looking text, count the Simplified characters that are
@@ -252,14 +316,21 @@ static void count_piece(const char *s, size_t len, evidence *ev)
 static int count_leftovers(const char *s, size_t len, runbuf *r, evidence *ev)
 {
     size_t i = 0;
+    pending pend;
+    pend.n = 0;
+    pend.simp_one = 0;
     while (i < len) {
         if (!maybe_han_lead((unsigned char)s[i])) {
+            if (sentence_end((unsigned char)s[i]))
+                pending_end(ev, &pend);
             i++;
             continue;
         }
         int32_t cp;
         int l = zf_utf8_next(s + i, len - i, &cp);
         if (cp < 0 || !zf_is_han(cp)) {
+            if (sentence_end(cp))
+                pending_end(ev, &pend);
             i += (size_t)l;
             continue;
         }
@@ -267,8 +338,13 @@ static int count_leftovers(const char *s, size_t len, runbuf *r, evidence *ev)
         if (read_run(s, len, i, r, &n, &end) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
         int any = 0;
-        for (size_t k = 0; k < n && !any; k++)
-            any = zf_script_self_valid(r->cp[k], ZHFIX_SCRIPT_HANT);
+        for (size_t k = 0; k < n; k++) {
+            unsigned f = zf_script_flags(r->cp[k]);
+            if ((f & ZF_SC_SIMP) && !(f & ZF_SC_MANY))
+                pend.simp_one = 1;
+            if (!any)
+                any = zf_script_self_valid(r->cp[k], ZHFIX_SCRIPT_HANT);
+        }
         if (any) {
             if (zf_script_convert(ZHFIX_SCRIPT_HANT, r->cp, n, r->out, r->how, &r->sc) !=
                 ZHFIX_OK)
@@ -279,11 +355,12 @@ static int count_leftovers(const char *s, size_t len, runbuf *r, evidence *ev)
                     (zf_script_flags(r->cp[k]) & ZF_SC_MANY) &&
                     zf_script_self_valid(r->cp[k], ZHFIX_SCRIPT_HANT)) {
                     ev->leftover++;
-                    add_kind(ev, r->cp[k]);
+                    pending_add(ev, &pend, r->cp[k]);
                 }
         }
         i = end;
     }
+    pending_end(ev, &pend);
     return ZHFIX_OK;
 }
 
@@ -325,7 +402,7 @@ static int decide(const zhfix_options *opt, zf_doc *doc, const char *s, size_t l
         }
         size_t lo = t < sm ? t : sm, hi = t < sm ? sm : t;
         if (target == ZHFIX_SCRIPT_KEEP && lo >= ZF_MIX_MIN && lo * 1000 >= hi * ZF_MIX_PERMILLE)
-            target = t > sm ? ZHFIX_SCRIPT_HANT : ZHFIX_SCRIPT_HANS;
+            target = t * ZF_HANT_SHARE >= sm ? ZHFIX_SCRIPT_HANT : ZHFIX_SCRIPT_HANS;
     }
     doc->script_decided = 1;
     doc->script_target = target;
@@ -338,6 +415,8 @@ static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
     const char *s = rw->in;
     size_t len = rw->len, i = 0;
     char enc[4 * 64];
+    if (to == ZHFIX_SCRIPT_HANT && zf_script_doc_scan(s, len, &r->sc) != ZHFIX_OK)
+        return ZHFIX_ENOMEM;
     while (i < len) {
         if (!maybe_han_lead((unsigned char)s[i])) {
             i++;

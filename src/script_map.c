@@ -335,6 +335,7 @@ static int scratch_reserve(zf_script_scratch *s, size_t n)
 
 void zf_script_scratch_free(zf_script_scratch *s)
 {
+    free(s->pairs);
     free(s->one);
     free(s->best);
     free(s->from);
@@ -343,6 +344,159 @@ void zf_script_scratch_free(zf_script_scratch *s)
     free(s->nopt);
     free(s->key);
     memset(s, 0, sizeof *s);
+}
+
+/* ---- the document's own spelling ------------------------------------ */
+
+/* A pair of adjacent characters as a hash key (never 0: both are Han). */
+static uint64_t pair_key(uint32_t a, uint32_t b)
+{
+    return (uint64_t)a << 32 | b;
+}
+
+static size_t pair_slot(uint64_t k, size_t cap)
+{
+    return (size_t)((k * 0x9E3779B97F4A7C15u) >> 20) & (cap - 1);
+}
+
+static int pairs_has(const zf_script_scratch *s, uint32_t a, uint32_t b)
+{
+    if (!s->npairs)
+        return 0;
+    uint64_t k = pair_key(a, b);
+    for (size_t i = pair_slot(k, s->pairs_cap);; i = (i + 1) & (s->pairs_cap - 1)) {
+        if (s->pairs[i] == k)
+            return 1;
+        if (s->pairs[i] == 0)
+            return 0;
+    }
+}
+
+static void pairs_put(uint64_t *tab, size_t cap, uint64_t k, size_t *n)
+{
+    size_t i = pair_slot(k, cap);
+    while (tab[i] && tab[i] != k)
+        i = (i + 1) & (cap - 1);
+    if (!tab[i]) {
+        tab[i] = k;
+        (*n)++;
+    }
+}
+
+static int pairs_add(zf_script_scratch *s, uint32_t a, uint32_t b)
+{
+    if ((s->npairs + 1) * 2 > s->pairs_cap) { /* keep the load under half */
+        size_t cap = s->pairs_cap ? s->pairs_cap * 2 : 64, n = 0;
+        uint64_t *tab = calloc(cap, sizeof *tab);
+        if (!tab)
+            return ZHFIX_ENOMEM;
+        for (size_t i = 0; i < s->pairs_cap; i++)
+            if (s->pairs[i])
+                pairs_put(tab, cap, s->pairs[i], &n);
+        free(s->pairs);
+        s->pairs = tab;
+        s->pairs_cap = cap;
+    }
+    pairs_put(s->pairs, s->pairs_cap, pair_key(a, b), &s->npairs);
+    return ZHFIX_OK;
+}
+
+/* The variant row whose Taiwan form is cp, or -1. */
+static long variant_tw(uint32_t cp)
+{
+    size_t lo = 0, hi = ZF_SCRIPT_NVARIANT;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (zf_script_variant[mid].tw < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ZF_SCRIPT_NVARIANT && zf_script_variant[lo].tw == cp ? (long)lo : -1;
+}
+
+/*
+ * A document's Traditional part is the best evidence of how it wants its
+ * Simplified part written:
+ *  - the variant family: OpenCC's s2t writes 爲 啓 裏 衆, Taiwan's
+ *    standard 為 啟 裡 眾 (TWVariants); the candidates are in Taiwan's
+ *    forms, so a document that writes more of the standard forms than of
+ *    Taiwan's gets the standard ones (only pairs whose both forms are
+ *    Traditional-only count: 群 or 床 say nothing);
+ *  - its words: a candidate of a one-to-many character (ZF_SC_HCAND) the
+ *    document writes next to another character, in Traditional (one of
+ *    the two is Traditional-only, neither Simplified-only): a page that
+ *    writes 游標 wants 游标 as 游標, though OpenCC's tables make it 遊標.
+ */
+int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc)
+{
+    size_t std_n = 0, tw_n = 0, i = 0;
+    uint32_t prev = 0;
+    unsigned pf = 0;
+    if (sc->pairs)
+        memset(sc->pairs, 0, sc->pairs_cap * sizeof *sc->pairs);
+    sc->npairs = 0;
+    while (i < len) {
+        int32_t cp;
+        int l = zf_utf8_next(s + i, len - i, &cp);
+        i += (size_t)l;
+        if (cp < 0 || !zf_is_han(cp)) {
+            prev = 0;
+            continue;
+        }
+        unsigned f = zf_script_flags(cp);
+        if (f & ZF_SC_TRAD) {
+            long v = variant_tw((uint32_t)cp);
+            if (v >= 0 && zf_script_variant[v].evid) {
+                tw_n++;
+            } else {
+                for (size_t k = 0; k < ZF_SCRIPT_NVARIANT; k++)
+                    if (zf_script_variant[k].std == (uint32_t)cp && zf_script_variant[k].evid)
+                        std_n++;
+            }
+        }
+        if (prev && !((f | pf) & ZF_SC_SIMP) && ((f | pf) & ZF_SC_TRAD) &&
+            ((f | pf) & ZF_SC_HCAND) && pairs_add(sc, prev, (uint32_t)cp) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        prev = (uint32_t)cp;
+        pf = f;
+    }
+    sc->std_variants = std_n > tw_n;
+    return ZHFIX_OK;
+}
+
+/* Whether the document writes t between left and right (either side). */
+static int attested(const zf_script_scratch *s, uint32_t left, uint32_t t, uint32_t right)
+{
+    return (left && pairs_has(s, left, t)) || (right && pairs_has(s, t, right));
+}
+
+/* Toward Traditional, after the tables and the context choice: the
+ * document's own spelling wins (zf_script_doc_scan). */
+static void doc_adjust(const int32_t *in, size_t n, int32_t *out, uint8_t *how,
+                       const zf_script_scratch *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct zf_script_info *inf = info_of(in[i]);
+        unsigned nctx, nall;
+        const uint32_t *c = cands(inf, ZHFIX_SCRIPT_HANT, &nctx, &nall);
+        if (s->npairs && c && nctx > 1 && !(inf->flags & ZF_SC_TRAD)) {
+            uint32_t left = i > 0 ? (uint32_t)out[i - 1] : 0;
+            uint32_t right = i + 1 < n ? (uint32_t)out[i + 1] : 0;
+            if (!attested(s, left, (uint32_t)out[i], right))
+                for (unsigned o = 0; o < nctx; o++)
+                    if (c[o] != (uint32_t)out[i] && attested(s, left, c[o], right)) {
+                        out[i] = (int32_t)c[o];
+                        how[i] = ZF_HOW_WORD;
+                        break;
+                    }
+        }
+        if (s->std_variants && out[i] != in[i]) {
+            long v = variant_tw((uint32_t)out[i]);
+            if (v >= 0)
+                out[i] = (int32_t)zf_script_variant[v].std;
+        }
+    }
 }
 
 /*
@@ -380,6 +534,12 @@ int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out
         const struct zf_script_info *inf = info_of(in[i]);
         unsigned nctx, nall;
         const uint32_t *c = cands(inf, to, &nctx, &nall);
+        /* A Traditional-only character already in text being made
+         * Traditional stays as written: its candidates only swap variant
+         * spellings (爲 -> 為, 啓 -> 啟, 裏 -> 裡), which is no change of
+         * script, and the text's own spelling is the one it wants. */
+        if (!hans && (inf->flags & ZF_SC_TRAD))
+            c = NULL;
         if (info_of((int32_t)s->key[i])->flags & pflag) {
             uint32_t val = 0;
             size_t len = phrase_match(pd, pv, s->key + i, n - i, &val);
@@ -418,7 +578,7 @@ int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out
         i++;
     }
     if (!ambiguous)
-        return ZHFIX_OK;
+        goto done;
     /* A word through an ambiguous position lies within ZF_MAXKEY of it, so
      * the Viterbi runs only over windows around the ambiguous positions. */
     lattice L = {hans ? &swords : &twords, hans ? zf_swords_val : zf_twords_val,
@@ -442,5 +602,8 @@ int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out
     }
     if (open)
         viterbi(&L, ws, we, out, how);
+done:
+    if (!hans && (s->npairs || s->std_variants))
+        doc_adjust(in, n, out, how, s);
     return ZHFIX_OK;
 }

@@ -72,6 +72,9 @@ F_STP = 0x08        # starts a Simplified->Traditional phrase
 F_SWORD = 0x10      # starts a Simplified word (words.h)
 F_TWORD = 0x20      # starts a Traditional word (words.h)
 F_MANY = 0x40       # Unihan gives it several Traditional forms
+F_HCAND = 0x80      # a context candidate of a Simplified character toward
+                    # Traditional (游 and 遊 for 游): the document's own
+                    # spelling of it is evidence (script_map.c)
 
 
 def dump_ocd2(name, tmpdir):
@@ -388,6 +391,40 @@ def hant_all(d):
     return lambda c: d.hant.get(c, [c]) + extra.get(c, [])
 
 
+def variant_pairs(d):
+    """Taiwan spellings (TWVariants) of OpenCC's standard forms that the
+    standard itself never writes: (Taiwan form, standard form, evidence).
+    The hant candidates are in Taiwan's forms (為, 啟, 裡); a document
+    that writes the standard ones (爲, 啓, 裏: OpenCC's s2t, so much
+    converted text) wants them in what is converted too.  Evidence pairs
+    are those whose both forms only Traditional writes: seeing either in
+    a document says which family it spells in (群 or 床 say nothing,
+    Simplified writes them)."""
+    st, ts = d.STCharacters, d.TSCharacters
+    pairs = []
+    for std, tw in sorted(d.TWVariants.items()):
+        t = tw[0]
+        if len(std) != 1 or len(t) != 1 or std == t:
+            continue
+        simp = ts.get(t, [t])[0]
+        if t in st.get(simp, [simp]):
+            continue  # the standard writes t too (著 in 著名)
+        pairs.append((t, std, std in d.trad and t in d.trad))
+    return sorted(pairs, key=lambda p: ord(p[0]))
+
+
+def write_variants(d, out):
+    pairs = variant_pairs(d)
+    out.write("/* Taiwan form -> OpenCC standard form, sorted by the Taiwan form; "
+              "evid: both forms only Traditional writes (variant_pairs()). */\n")
+    out.write("#define ZF_SCRIPT_NVARIANT %d\n" % len(pairs))
+    out.write("static const struct { uint32_t tw, std; uint8_t evid; } "
+              "zf_script_variant[%d] = {\n" % len(pairs))
+    for t, std, ev in pairs:
+        out.write("    {0x%04X, 0x%04X, %d}, /* %s %s */\n" % (ord(t), ord(std), ev, t, std))
+    out.write("};\n")
+
+
 def main():
     d = data()
     import gen_words  # the word lists decide the F_SWORD/F_TWORD flags
@@ -411,6 +448,9 @@ def main():
         setf(w[0], F_SWORD)
     for w in twords:
         setf(w[0], F_TWORD)
+    for c in d.hant_amb:
+        for t in d.hant[c]:
+            setf(t, F_HCAND)
     hans_extra = phrase_extras(d.hans_phrases, d.hans)
     hant_extra = phrase_extras(d.hant_phrases, d.hant)
     chars = sorted(set(flags) | set(d.hans) | set(d.hant) | set(hans_extra)
@@ -469,7 +509,7 @@ def main():
                  len(d.hans_amb), len(d.hant_amb), size))
     for name, val in (("TRAD", F_TRAD), ("SIMP", F_SIMP), ("TSP", F_TSP),
                       ("STP", F_STP), ("SWORD", F_SWORD), ("TWORD", F_TWORD),
-                      ("MANY", F_MANY)):
+                      ("MANY", F_MANY), ("HCAND", F_HCAND)):
         out.write("#define ZF_SC_%s 0x%02X\n" % (name, val))
     out.write("/* flags, hans count (low nibble: context choices, high: all), "
               "hans offset, hant count, hant offset */\n")
@@ -483,6 +523,7 @@ def main():
     out.write("#define ZF_SCRIPT_NSUPP %d\n" % len(supp))
     c_array("uint32_t", "zf_script_supp_cp", [ord(c) for c in supp], out)
     c_array("uint16_t", "zf_script_supp_row", [index[c] for c in supp], out)
+    write_variants(d, out)
     out.write("static const uint16_t zf_script_stage2[%d] = {\n" % (len(blocks) * 256))
     for bi, blk in enumerate(blocks):
         out.write("    /* block %d */\n" % bi)
