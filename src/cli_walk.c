@@ -75,6 +75,11 @@ static int walk(const char *dir, const struct cli *c, cli_walk_fn fn, void *arg,
         }
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
+        /* A temporary file of `zhfix -i` (cli_inplace.c: .zhfix-XXXXXX),
+         * left behind when a run was killed: a partial copy, not a file of
+         * the tree, and rewriting it would only make another. */
+        if (strncmp(e->d_name, ".zhfix-", 7) == 0 && strlen(e->d_name) == 13)
+            continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
             char **v = realloc(names, cap * sizeof *v);
