@@ -94,6 +94,11 @@ void cli_buf_free(struct cli_buf *b);
 
 /* ---- views of a repair (cli_output.c) -------------------------------- */
 
+/* Length of the well-formed UTF-8 sequence at p[0..n) (Unicode 15, table
+ * 3-7: no overlongs, no surrogates, nothing past U+10FFFF), or 0.  The CLI
+ * links the library's exported API only, so it keeps its own. */
+size_t cli_utf8_len(const unsigned char *p, size_t n);
+
 /* --explain: one line per edit of the chunk, "FILE:LINE:COL: KIND: BEFORE ->
  * AFTER", control characters escaped.  Returns 0, or -1 on a write error. */
 int cli_explain_chunk(FILE *out, const char *name, const zhfix_chunk *ch);
@@ -209,6 +214,8 @@ struct cli_inplace {
 void cli_inplace_begin(struct cli_inplace *ip, const char *path, int fd,
                        const struct stat *st);
 int cli_inplace_write(struct cli_inplace *ip, const char *p, size_t n); /* 0, -1 */
+/* write(2) all of p, again after EINTR; 0, or -1 with errno set. */
+int cli_write_all(int fd, const char *p, size_t n);
 /* Finish: *rewritten tells whether the file was replaced.  On -1 the file is
  * untouched, ip->what and ip->err say why. */
 int cli_inplace_commit(struct cli_inplace *ip, const char *suffix, int *rewritten);

@@ -195,7 +195,7 @@ static void drop_temp(int *slot, char **tmp, int remove)
 
 /* ---- writing --------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
+int cli_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -242,7 +242,7 @@ static int copy_prefix(int from, int to, size_t len)
                 errno = EIO; /* the file shrank under us */
             return -1;
         }
-        if (write_all(to, buf, (size_t)r))
+        if (cli_write_all(to, buf, (size_t)r))
             return -1;
         off += (size_t)r;
     }
@@ -277,7 +277,7 @@ static int start(struct cli_inplace *ip)
 
 static int flush(struct cli_inplace *ip)
 {
-    if (ip->wb.len && write_all(ip->tmp_fd, ip->wb.p, ip->wb.len))
+    if (ip->wb.len && cli_write_all(ip->tmp_fd, ip->wb.p, ip->wb.len))
         return fail(ip, "cannot write the temporary file");
     ip->wb.len = 0;
     return 0;
@@ -299,7 +299,7 @@ int cli_inplace_write(struct cli_inplace *ip, const char *p, size_t n)
     if (ip->wb.len + n > CLI_BLOCK && flush(ip))
         return -1;
     if (n >= CLI_BLOCK)
-        return write_all(ip->tmp_fd, p, n) ? fail(ip, "cannot write the temporary file") : 0;
+        return cli_write_all(ip->tmp_fd, p, n) ? fail(ip, "cannot write the temporary file") : 0;
     if (cli_buf_add(&ip->wb, p, n)) {
         errno = ENOMEM;
         return fail(ip, "cannot write the temporary file");

@@ -131,35 +131,10 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
  * returns the offset of the first bad byte, or n. */
 static size_t utf8_check(const unsigned char *p, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else
-            return i;
-        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k < len; k++)
-            if ((p[i + k] & 0xC0) != 0x80)
-                return i;
+    size_t i = 0, len;
+    while (i < n && (len = cli_utf8_len(p + i, n - i)) != 0)
         i += len;
-    }
-    return n;
+    return i;
 }
 
 static int is_digit(char c)

@@ -85,9 +85,7 @@ void cli_buf_free(struct cli_buf *b)
 
 /* ---- UTF-8 ----------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at p[0..n) (Unicode 15, table
- * 3-7: no overlongs, no surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t cli_utf8_len(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
     size_t len;
@@ -421,7 +419,7 @@ static void json_str(FILE *f, const char *s)
             fprintf(f, "\\u%04x", c);
         else if (c < 0x80)
             fputc((int)c, f);
-        else if ((len = utf8_len(p, n)) != 0)
+        else if ((len = cli_utf8_len(p, n)) != 0)
             fwrite(p, 1, len, f);
         else {
             fputs("\\ufffd", f);

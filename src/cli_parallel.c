@@ -51,31 +51,16 @@ static int spool_tmp(void)
     return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static ssize_t spool_write(void *cookie, const char *p, size_t n)
 {
     struct cli_spool *s = cookie;
     if (s->fd < 0 && n > SPOOL_MEM - (s->m.len < SPOOL_MEM ? s->m.len : SPOOL_MEM)) {
-        if ((s->fd = spool_tmp()) < 0 || write_all(s->fd, s->m.p, s->m.len))
+        if ((s->fd = spool_tmp()) < 0 || cli_write_all(s->fd, s->m.p, s->m.len))
             return -1;
         cli_buf_free(&s->m);
     }
     if (s->fd >= 0)
-        return write_all(s->fd, p, n) ? -1 : (ssize_t)n;
+        return cli_write_all(s->fd, p, n) ? -1 : (ssize_t)n;
     return cli_buf_add(&s->m, p, n) ? -1 : (ssize_t)n;
 }
 
