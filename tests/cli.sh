@@ -16,29 +16,11 @@
 # and are skipped, saying so, where that is not possible.
 . "$(dirname "$0")/setup.sh"
 
-# run ARG...: zhfix with its output in $TMP/out, $TMP/err and $rc.
-run() {
-    rc=0
-    "$ZHFIX" "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
-}
-# t NAME CONDITION: a case passes when the shell CONDITION holds.
-t() {
-    if eval "$2"; then
-        ok "$1"
-    else
-        not_ok "$1" "failed: $2" "exit status: $rc" \
-            "stderr: $(head -c 400 "$TMP/err" 2>/dev/null)" \
-            "stdout: $(head -c 400 "$TMP/out" 2>/dev/null)"
-    fi
-}
-skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
 # state FILE: everything -i must keep or change: inode, mtime, mode, owner,
 # size and content.
 state() { stat -c '%i %y %a %u:%g %s' "$1" && cksum < "$1"; }
 # no_temp DIR: -i left no temporary file behind.
 no_temp() { ! ls -A "$1" | grep -q '^\.zhfix-'; }
-# same A B: identical bytes.
-same() { cmp -s "$1" "$2"; }
 old_time() { touch -d '2001-02-03 04:05:06' "$@"; }
 
 D=$TMP/d

@@ -39,8 +39,6 @@ t() {
             "stdout: $(head -c 200 "$TMP/out" 2>/dev/null | od -c | head -n 4)"
     fi
 }
-skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
-same() { cmp -s "$1" "$2"; }
 # crashed: a signal (128+N) or timeout's 124, which no zhfix exit is
 crashed() { [ "$rc" -ge 124 ]; }
 D=$TMP/d

@@ -10,20 +10,6 @@
 # Every expected output is written out here byte for byte.
 . "$(dirname "$0")/setup.sh"
 
-run() {
-    rc=0
-    "$ZHFIX" "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
-}
-t() {
-    if eval "$2"; then
-        ok "$1"
-    else
-        not_ok "$1" "failed: $2" "exit status: $rc" \
-            "stderr: $(head -c 600 "$TMP/err" 2>/dev/null)" \
-            "stdout: $(head -c 600 "$TMP/out" 2>/dev/null)"
-    fi
-}
-same() { cmp -s "$1" "$2"; }
 state() { stat -c '%i %y %a %s' "$1" && cksum < "$1"; }
 py=$(command -v /usr/bin/python3 || command -v python3 || true)
 

@@ -40,3 +40,22 @@ first_diff() {
     diff "$1" "$2" 2>/dev/null | head -n 4 || true
 }
 done_testing() { echo "1..$tap_n"; }
+# run ARG...: zhfix with its output in $TMP/out, $TMP/err and $rc.
+run() {
+    rc=0
+    "$ZHFIX" "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
+}
+# t NAME CONDITION: a case passes when the shell CONDITION holds; a failure
+# shows the exit status and the start of both outputs of the last run.
+t() {
+    if eval "$2"; then
+        ok "$1"
+    else
+        not_ok "$1" "failed: $2" "exit status: ${rc-}" \
+            "stderr: $(head -c 600 "$TMP/err" 2>/dev/null)" \
+            "stdout: $(head -c 600 "$TMP/out" 2>/dev/null)"
+    fi
+}
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
+# same A B: identical bytes.
+same() { cmp -s "$1" "$2"; }

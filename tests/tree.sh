@@ -8,21 +8,6 @@
 # Repairs asked of the library are settled ones: 你好,世界 -> 你好，世界.
 . "$(dirname "$0")/setup.sh"
 
-run() {
-    rc=0
-    "$ZHFIX" "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
-}
-t() {
-    if eval "$2"; then
-        ok "$1"
-    else
-        not_ok "$1" "failed: $2" "exit status: $rc" \
-            "stderr: $(head -c 600 "$TMP/err" 2>/dev/null)" \
-            "stdout: $(head -c 600 "$TMP/out" 2>/dev/null)"
-    fi
-}
-skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
-same() { cmp -s "$1" "$2"; }
 
 R=$TMP/tree
 mkdir -p "$R/docs/sub" "$R/.git" "$R/logs"
