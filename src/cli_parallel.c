@@ -17,7 +17,6 @@
  * standard output behind a slow one costs disk, not memory.
  */
 #define _GNU_SOURCE /* fopencookie: a FILE that writes into the spool */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
