@@ -55,6 +55,8 @@ import bz2
 import sys
 import unicodedata
 
+import common
+
 READINGS = "/usr/share/unicode/Unihan_Readings.txt.bz2"
 VARIANTS = "/usr/share/unicode/Unihan_Variants.txt.bz2"
 FIELDS = ("kMandarin", "kHanyuPinyin", "kXHC1983", "kTGHZ2013", "kHanyuPinlu")
@@ -161,15 +163,9 @@ def main():
     assert len(pool) + 1 < 0x10000 and len(bases) * 5 < END
     value = {cp: offset[tuple(sorted(sid(r) for r in s))] + 1 for cp, s in full.items()}
 
-    blocks = [(0,) * 256]
-    index = {blocks[0]: 0}
-    stage1 = []
-    for hi in range(MAXCP >> 8):
-        blk = tuple(value.get((hi << 8) | lo, 0) for lo in range(256))
-        if blk not in index:
-            index[blk] = len(blocks)
-            blocks.append(blk)
-        stage1.append(index[blk])
+    stage1, blocks = common.two_stage(
+        lambda base, size: tuple(value.get(base + lo, 0) for lo in range(size)),
+        MAXCP >> 8, 256, (0,) * 256)
     assert len(blocks) < 256
     toned = len({r for s in full.values() for r in s})
 
@@ -180,23 +176,21 @@ def main():
 
     trad_only = only(simp_of)
     simp_only = only(trad_of)
-    sc_blocks = [(0,) * 64]
-    sc_index = {sc_blocks[0]: 0}
-    sc_stage1 = []
-    for hi in range(MAXCP >> 8):
+    def classes(base, size):
+        """size bytes of four 2-bit classes each: the 4 * size code points
+        from base (a block of 64 bytes covers 256 code points)."""
         blk = []
-        for q in range(64):
+        for q in range(size):
             byte = 0
             for j in range(4):
-                cp = (hi << 8) | (q << 2) | j
+                cp = base + (q << 2) | j
                 cls = (1 if cp in trad_only else 0) | (2 if cp in simp_only else 0)
                 byte |= cls << (2 * j)
             blk.append(byte)
-        blk = tuple(blk)
-        if blk not in sc_index:
-            sc_index[blk] = len(sc_blocks)
-            sc_blocks.append(blk)
-        sc_stage1.append(sc_index[blk])
+        return tuple(blk)
+
+    sc_stage1, sc_blocks = common.two_stage(lambda base, size: classes(base * 4, size),
+                                            MAXCP >> 8, 64, (0,) * 64)
     assert len(sc_blocks) < 256
 
     out = sys.stdout
@@ -219,29 +213,12 @@ def main():
     for i in range(0, len(pool), 16):
         out.write("    " + ",".join(str(x) for x in pool[i:i + 16]) + ",\n")
     out.write("};\n")
-    out.write("static const uint8_t zf_py_stage1[%d] = {\n" % len(stage1))
-    for i in range(0, len(stage1), 32):
-        out.write("    " + ",".join(str(x) for x in stage1[i:i + 32]) + ",\n")
-    out.write("};\n")
-    out.write("static const uint16_t zf_py_stage2[%d] = {\n" % (len(blocks) * 256))
-    for bi, blk in enumerate(blocks):
-        out.write("    /* block %d */\n" % bi)
-        for i in range(0, 256, 16):
-            out.write("    " + ",".join(str(x) for x in blk[i:i + 16]) + ",\n")
-    out.write("};\n")
+    common.write_array(out, "uint8_t", "zf_py_stage1", stage1, 32, ",")
+    common.write_blocks(out, "uint16_t", "zf_py_stage2", blocks, 256, 16)
     out.write("/* %d Traditional-only and %d Simplified-only characters, "
               "%d blocks. */\n" % (len(trad_only), len(simp_only), len(sc_blocks)))
-    out.write("static const uint8_t zf_sc_stage1[%d] = {\n" % len(sc_stage1))
-    for i in range(0, len(sc_stage1), 32):
-        out.write("    " + ",".join(str(x) for x in sc_stage1[i:i + 32]) + ",\n")
-    out.write("};\n")
-    out.write("static const uint8_t zf_sc_stage2[%d] = {\n" % (len(sc_blocks) * 64))
-    for bi, blk in enumerate(sc_blocks):
-        out.write("    /* block %d */\n" % bi)
-        for i in range(0, 64, 16):
-            out.write("    " + ",".join(str(x) for x in blk[i:i + 16]) + ",\n")
-    out.write("};\n")
-
+    common.write_array(out, "uint8_t", "zf_sc_stage1", sc_stage1, 32, ",")
+    common.write_blocks(out, "uint8_t", "zf_sc_stage2", sc_blocks, 64, 16)
 
 if __name__ == "__main__":
     main()
