@@ -78,3 +78,35 @@ long zf_text_cost(const char *s, size_t n, size_t *nchars)
         *nchars = count;
     return total;
 }
+
+/* The price of bytes that are not UTF-8 inside UTF-8 text: a damaged spot
+ * (a sequence cut short, a stray byte) is an event, BROKEN_SPOT, and each
+ * byte lost in it is 8 bits the text as read cannot explain.  A short
+ * truncation in UTF-8 Chinese (`世界` then E4 B8) must cost less than the
+ * rare characters its bytes make in GB18030 (`涓栫晫涓`, 64 bits), and
+ * GBK text, which as UTF-8 is nearly all undecodable bytes, far more than
+ * its own reading (about 10 bits a character, 4 a byte). */
+#define BROKEN_SPOT 200
+#define BROKEN_BYTE 80
+
+long zf_utf8_lenient_cost(const char *s, size_t n, size_t *nchars)
+{
+    long total = 0;
+    size_t count = 0;
+    for (size_t i = 0; i < n;) {
+        size_t v = zf_utf8_valid_prefix(s + i, n - i), c;
+        total += zf_text_cost(s + i, v, &c);
+        count += c;
+        i += v;
+        if (i < n)
+            total += BROKEN_SPOT;
+        while (i < n && zf_utf8_valid_prefix(s + i, n - i) == 0) {
+            total += BROKEN_BYTE;
+            count++;
+            i++;
+        }
+    }
+    if (nchars)
+        *nchars = count;
+    return total;
+}

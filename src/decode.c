@@ -281,6 +281,16 @@ static int decode_line(zf_decoder *d, const char *in, size_t len, size_t off, zf
         }
     }
     zf_buf_free(&scratch);
+    /* UTF-8 with a few damaged bytes (a sequence cut short) may read better
+     * than any clean decoding: GB18030 reads almost any bytes cleanly, as
+     * rare characters */
+    if (best > 0 && !utf8_ok) {
+        size_t n;
+        if (zf_utf8_lenient_cost(in, len, &n) < best_cost) {
+            out->len = mark;
+            return utf8_lenient(d, in, len, off, out);
+        }
+    }
     if (best == 0) {
         out->len = mark;
         if (d->det.kind != ZF_ENC_UTF8)

@@ -243,11 +243,19 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             ls = rest.p;
             ln = rest.len;
         }
+        /* UTF-8 with a few damaged bytes is a reading too (they become
+         * U+FFFD and are reported): `Hello 世界` and a truncated 中 is
+         * that, not the GB18030 `Hello 涓栫晫涓` */
+        size_t nc;
+        best = (double)zf_utf8_lenient_cost(ls, ln, &nc);
+        best_avg = nc ? best / (double)nc : 0;
+        best_name = best_label = "UTF-8";
+        best_kind = ZF_ENC_UTF8;
         ucd_guess(ls, ln, uname, ulabel, sizeof uname);
         if (*uname && zf_encoding_known(uname)) {
             double sc = score(uname, ls, ln, partial, &scratch, &avg);
             /* uchardet's own answer gets a small head start */
-            if (sc >= 0) {
+            if (sc >= 0 && sc * 0.97 < best) {
                 best = sc * 0.97;
                 best_avg = avg;
                 best_name = uname;

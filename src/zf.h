@@ -278,6 +278,11 @@ int zf_lm_script(int32_t cp);
  * rest; controls, private use and U+FFFD cost most).  *nchars receives the
  * number of characters.  Lower is more plausible. */
 long zf_text_cost(const char *utf8, size_t len, size_t *nchars);
+/* zf_text_cost() of UTF-8 text with bytes that are not UTF-8 (each
+ * becomes U+FFFD when decoded): what the rest costs, plus a price for each
+ * damaged spot and each byte lost in it.  Compared with the cost of the
+ * same bytes read in another encoding. */
+long zf_utf8_lenient_cost(const char *s, size_t n, size_t *nchars);
 
 /* ---- detection (detect.c) -------------------------------------------- */
 

@@ -168,6 +168,36 @@ for k in 1 2; do
         '[ $rc = 0 ] && same "$TMP/out" "$D/trunc$k.want"'
 done
 
+# a sequence cut short inside a line, in a file of that one line: GB18030
+# reads those bytes cleanly (`Hello 涓栫晫涓 done`), but UTF-8 with one
+# damaged spot is the better reading; the lost bytes become U+FFFD
+"$PY" - "$D" <<'EOF'
+import sys
+d = sys.argv[1]
+cut = '中'.encode()[:2]
+for name, a, b in (('cut-latin', 'Hello 世界', ' done\n'),
+                   ('cut-han', '这是一段正常的中文文本', '文本继续，还有更多内容。\n')):
+    with open('%s/%s.txt' % (d, name), 'wb') as f:
+        f.write(a.encode() + cut + b.encode())
+    with open('%s/%s.want' % (d, name), 'wb') as f:
+        f.write((a + '\ufffd\ufffd' + b).encode())
+# the same line among good UTF-8 lines: decided line by line
+good = '这是正常的一行中文，没有任何问题。\n'.encode() * 20
+with open('%s/cut-latin.txt' % d, 'rb') as f:
+    bad = f.read()
+with open('%s/cut-latin.want' % d, 'rb') as f:
+    fixed = f.read()
+with open('%s/cut-lines.txt' % d, 'wb') as f:
+    f.write(good + bad + good)
+with open('%s/cut-lines.want' % d, 'wb') as f:
+    f.write(good + fixed + good)
+EOF
+for n in cut-latin cut-han cut-lines; do
+    run "$D/$n.txt"
+    t "$n: a line of UTF-8 with a sequence cut short stays UTF-8 (U+FFFD each, warning)" \
+        '[ $rc = 0 ] && same "$TMP/out" "$D/$n.want" && grep -q "^zhfix: $D/$n.txt: 2 undecodable bytes" "$TMP/err"'
+done
+
 # ---- invalid UTF-8 everywhere -----------------------------------------
 
 # Chinese prose with a stray byte (a lone lead, continuation, C0, FE or FF)
