@@ -73,8 +73,9 @@
  *
  * Left alone entirely:
  *   - URLs (`scheme://` or `www.` to the end of the ASCII token, less the
- *     trailing `.,;:!?` and unbalanced `)` that linkifiers trim too) and
- *     Markdown code spans between backticks;
+ *     trailing `.,;:!?` and unbalanced `)` that linkifiers trim too),
+ *     Markdown code spans between backticks, and a trigger escaped by a
+ *     backslash with the marks right after it (roff's `\,`, `\(em`);
  *   - code lines: a line starting with a C, Python, JavaScript or shell
  *     statement keyword followed by `(`, or by a space on a line that ends
  *     like a statement (`def 问候(名字):`, `printf("总数:%d\n", n);`);
@@ -420,8 +421,9 @@ static int add_span(scratch *sc, size_t start, size_t end)
     return ZHFIX_OK;
 }
 
-/* The protected spans of the line, in order: URLs, and Markdown code spans
- * (a pair of backticks: `长度 = len(名单)` is code, its marks are syntax). */
+/* The protected spans of the line, in order: URLs, Markdown code spans
+ * (a pair of backticks: `长度 = len(名单)` is code, its marks are syntax),
+ * and backslash escapes of a trigger byte. */
 static int find_spans(line *ln)
 {
     const char *s = ln->s;
@@ -451,6 +453,15 @@ static int find_spans(line *ln)
             e = st == SIZE_MAX ? i : url_end(s, st, le);
             if (e <= i) /* "http://" alone, or trimmed away */
                 st = SIZE_MAX;
+        } else if (s[i] == '\\' && le - i >= 2 && is_trigger((unsigned char)s[i + 1])) {
+            /* a backslash escape is markup, not punctuation: roff's `\,`
+             * (italic correction; `[\fI\,,模式\/\fP]` is the synopsis
+             * `[,MODE]`), `\(em`, TeX's `\,` `\;`; the marks right after
+             * it belong to the same syntax */
+            st = i;
+            e = i + 2;
+            while (e < le && is_mark((unsigned char)s[e]))
+                e++;
         } else if (s[i] == 'w' && le - i >= 4 && memcmp(s + i, "www.", 4) == 0 &&
                    (i == floor || !scheme_char((unsigned char)s[i - 1]))) {
             st = i;
