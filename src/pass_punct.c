@@ -888,27 +888,60 @@ static int is_fw_twin(int32_t c)
  * URL, `"唯一名"(UniqueName)。` in manpages-zh). */
 static survey survey_piece(const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t jk = 0, han = 0, beside = 0, fw = 0;
     int32_t prev = NONE;
     for (size_t i = 0; i < n;) {
         int32_t c;
-        if ((unsigned char)s[i] < 0x80) {
-            c = (unsigned char)s[i++];
-            if (is_trigger((unsigned char)c) && zf_is_han(prev))
+        if (u[i] < 0x80) {
+            /* An ASCII run: only its first byte can follow Han and only
+             * its last can precede it, so the bytes between are skipped,
+             * eight at a time (most of the piece in technical text). */
+            if (is_trigger(u[i]) && zf_is_han(prev))
                 beside++;
-        } else {
-            i += (size_t)zf_utf8_next(s + i, n - i, &c);
-            /* Han first: most characters are, and Han is never kana or
-             * Hangul, so the order changes no count. */
-            if (zf_is_han(c)) {
-                han++;
-                if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
-                    beside++;
-            } else if (is_jk(c)) {
-                jk++;
-            } else if (is_fw_twin(c)) {
-                fw++;
+            size_t e = i + 1;
+            while (e + 8 <= n) {
+                uint64_t w;
+                memcpy(&w, u + e, 8);
+                if (w & 0x8080808080808080ull)
+                    break;
+                e += 8;
             }
+            while (e < n && u[e] < 0x80)
+                e++;
+            prev = u[e - 1];
+            i = e;
+            continue;
+        }
+        if (u[i] - 0xE4u <= 0xE9u - 0xE4u && n - i >= 3 && (u[i + 1] & 0xC0) == 0x80 &&
+            (u[i + 2] & 0xC0) == 0x80 && !(u[i] == 0xE4 && u[i + 1] == 0xB7)) {
+            /* A run of U+4000-U+9FFF but U+4DC0-U+4DFF (E4 B7 xx, the
+             * Yijing hexagrams): Han, Extension A's end and the URO, the
+             * bulk of Chinese text.  Only the run's first character can
+             * follow a trigger. */
+            if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
+                beside++;
+            size_t e = i;
+            do {
+                e += 3;
+            } while (n - e >= 3 && u[e] - 0xE4u <= 0xE9u - 0xE4u && (u[e + 1] & 0xC0) == 0x80 &&
+                     (u[e + 2] & 0xC0) == 0x80 && !(u[e] == 0xE4 && u[e + 1] == 0xB7));
+            han += (e - i) / 3;
+            prev = 0x4E00; /* any Han: prev is asked only whether it is */
+            i = e;
+            continue;
+        }
+        i += (size_t)zf_utf8_next(s + i, n - i, &c);
+        /* Han first: most characters are, and Han is never kana or
+         * Hangul, so the order changes no count. */
+        if (zf_is_han(c)) {
+            han++;
+            if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
+                beside++;
+        } else if (is_jk(c)) {
+            jk++;
+        } else if (is_fw_twin(c)) {
+            fw++;
         }
         prev = c;
     }
