@@ -951,6 +951,60 @@ static survey survey_piece(const char *s, size_t n)
     return sv;
 }
 
+/* The bytes survey_fast() stops at: the ASCII triggers, and the lead bytes
+ * of kana and Hangul (E1 U+1100-11FF, E3 U+3040-318F, EA-ED U+AC00-D7AF,
+ * EF U+FF66-FF9F) and of the full-width twins (EF). */
+static const unsigned char survey_stop[256] = {
+    [','] = 1, [';'] = 1, [':'] = 1, ['?'] = 1, ['!'] = 1, ['('] = 1, [')'] = 1,
+    [0xE1] = 1, [0xE3] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1, [0xED] = 1, [0xEF] = 1,
+};
+
+/* survey_piece() without decoding every character, for a piece without
+ * kana or Hangul (Chinese text): flat needs only the full-width twins and
+ * the characters next to ASCII triggers, jk is 0 without kana and Hangul
+ * whatever the Han count.  Every character that is not a continuation
+ * byte starts a character of survey_piece()'s walk too, so a stop byte
+ * decodes as it does there; the character before a trigger is the one
+ * whose lead zf_utf8_prev() finds if it decodes to exactly the trigger
+ * (else the walk read a stray byte there, never Han).  Returns 0 at the
+ * first kana or Hangul: the caller then takes survey_piece(). */
+static int survey_fast(const char *s, size_t n, survey *sv)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t beside = 0, fw = 0;
+    for (size_t i = 0;; i++) {
+        while (n - i >= 4 && !(survey_stop[u[i]] | survey_stop[u[i + 1]] |
+                               survey_stop[u[i + 2]] | survey_stop[u[i + 3]]))
+            i += 4;
+        while (i < n && !survey_stop[u[i]])
+            i++;
+        if (i >= n)
+            break;
+        int32_t c;
+        if (u[i] < 0x80) {
+            if (i > 0 && u[i - 1] >= 0x80) {
+                size_t j = zf_utf8_prev(s, i);
+                if ((size_t)zf_utf8_next(s + j, i - j, &c) == i - j && zf_is_han(c))
+                    beside++;
+            }
+            if (i + 1 < n && u[i + 1] >= 0x80) {
+                zf_utf8_next(s + i + 1, n - i - 1, &c);
+                if (zf_is_han(c))
+                    beside++;
+            }
+        } else {
+            zf_utf8_next(s + i, n - i, &c);
+            if (is_jk(c))
+                return 0;
+            if (is_fw_twin(c))
+                fw++;
+        }
+    }
+    sv->jk = 0;
+    sv->flat = beside > 0 && beside >= fw;
+    return 1;
+}
+
 int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
@@ -976,7 +1030,8 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             le--; /* CRLF */
         if (has_non_ascii(s, pos, le)) {
             if (!surveyed) { /* only once there is work */
-                sv = survey_piece(s, n);
+                if (!survey_fast(s, n, &sv))
+                    sv = survey_piece(s, n);
                 surveyed = 1;
             }
             if (sv.jk)
