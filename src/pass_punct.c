@@ -558,6 +558,8 @@ static int scan_line(line *ln)
             p->spaces = spaces;
             p->match = SIZE_MAX;
             p->conv = 0;
+        } else if (c < 0x80) {
+            /* ASCII is neither kana, Hangul nor C */
         } else if (is_jk(c)) {
             return 0;
         } else if (is_c(c)) {
