@@ -143,6 +143,32 @@ int zf_lm_char_cost(int32_t c)
     return 200;
 }
 
+/* The first offset at or after i in s[0..n) that does not hold a
+ * three-byte character led by E3..E9 (U+3000-U+9FFF: the CJK marks, kana,
+ * Extension A and the URO) that is below U+3400 or costs under 150
+ * (zf_lm_char_cost).  Those are the characters a scan for rare Han
+ * (pass_mojibake.c) passes over, nearly every character of Chinese text;
+ * here the table lookup is inlined instead of a call per character.  For
+ * U+3400-U+9FFF a character the model does not know costs 250 (Han) or 200
+ * (U+4DC0-U+4DFF), so only known characters can be passed. */
+size_t zf_lm_skip_common(const char *s, size_t i, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (i < n && n - i >= 3) {
+        unsigned c = u[i];
+        if (c - 0xE3u > 0xE9u - 0xE3u || (u[i + 1] & 0xC0) != 0x80 || (u[i + 2] & 0xC0) != 0x80)
+            break;
+        int32_t cp = (int32_t)((c & 0x0Fu) << 12 | (u[i + 1] & 0x3Fu) << 6 | (u[i + 2] & 0x3Fu));
+        if (cp >= 0x3400) {
+            int k = lm_index(cp);
+            if (!k || zf_lm_unigram[k] >= 150)
+                break;
+        }
+        i += 3;
+    }
+    return i;
+}
+
 int zf_lm_pair_bonus(int32_t a, int32_t b)
 {
     int ia = lm_index(a);

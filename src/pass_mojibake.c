@@ -921,6 +921,24 @@ static size_t try_shift(scan *sc, size_t q, int *err)
     return end;
 }
 
+/* The first byte at or after i in s[0..le) that is `?` or not ASCII, or
+ * le: the ASCII a line scan passes over, eight bytes a step. */
+static size_t skip_ascii(const char *s, size_t i, size_t le)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+    while (le - i >= 8) {
+        uint64_t w, q;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '?');
+        if ((w | ((q - ones) & ~q)) & high)
+            break;
+        i += 8;
+    }
+    while (i < le && (unsigned char)s[i] < 0x80 && s[i] != '?')
+        i++;
+    return i;
+}
+
 int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
@@ -937,7 +955,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         while (i < le && err == ZHFIX_OK) {
             unsigned char c = (unsigned char)s[i];
             if (c < 0x80) {
-                i = c == '?' ? try_shift(&sc, i, &err) : i + 1;
+                i = c == '?' ? try_shift(&sc, i, &err) : skip_ascii(s, i + 1, le);
                 continue;
             }
             int32_t cp;
@@ -945,7 +963,13 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             if (c >= 0xE3 && c <= 0xE9 && i + 2 < le && ((unsigned char)s[i + 1] & 0xC0) == 0x80
                 && ((unsigned char)s[i + 2] & 0xC0) == 0x80) {
                 /* the common case, a character of the CJK blocks: only a
-                 * rare one can start mechanism 3 */
+                 * rare one can start mechanism 3; the others are passed
+                 * in one call */
+                size_t j = zf_lm_skip_common(s, i, le);
+                if (j > i) {
+                    i = j;
+                    continue;
+                }
                 cp = (int32_t)((c & 0x0F) << 12 | ((unsigned char)s[i + 1] & 0x3F) << 6
                                | ((unsigned char)s[i + 2] & 0x3F));
                 l = 3;

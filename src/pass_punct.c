@@ -569,6 +569,8 @@ static int scan_line(line *ln)
             p->spaces = spaces;
             p->match = SIZE_MAX;
             p->conv = 0;
+        } else if (c < 0x80) {
+            /* ASCII is neither kana, Hangul nor C */
         } else if (is_jk(c)) {
             return 0;
         } else if (is_c(c)) {
@@ -899,27 +901,60 @@ static int is_fw_twin(int32_t c)
  * URL, `"唯一名"(UniqueName)。` in manpages-zh). */
 static survey survey_piece(const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t jk = 0, han = 0, beside = 0, fw = 0;
     int32_t prev = NONE;
     for (size_t i = 0; i < n;) {
         int32_t c;
-        if ((unsigned char)s[i] < 0x80) {
-            c = (unsigned char)s[i++];
-            if (is_trigger((unsigned char)c) && zf_is_han(prev))
+        if (u[i] < 0x80) {
+            /* An ASCII run: only its first byte can follow Han and only
+             * its last can precede it, so the bytes between are skipped,
+             * eight at a time (most of the piece in technical text). */
+            if (is_trigger(u[i]) && zf_is_han(prev))
                 beside++;
-        } else {
-            i += (size_t)zf_utf8_next(s + i, n - i, &c);
-            /* Han first: most characters are, and Han is never kana or
-             * Hangul, so the order changes no count. */
-            if (zf_is_han(c)) {
-                han++;
-                if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
-                    beside++;
-            } else if (is_jk(c)) {
-                jk++;
-            } else if (is_fw_twin(c)) {
-                fw++;
+            size_t e = i + 1;
+            while (e + 8 <= n) {
+                uint64_t w;
+                memcpy(&w, u + e, 8);
+                if (w & 0x8080808080808080ull)
+                    break;
+                e += 8;
             }
+            while (e < n && u[e] < 0x80)
+                e++;
+            prev = u[e - 1];
+            i = e;
+            continue;
+        }
+        if (u[i] - 0xE4u <= 0xE9u - 0xE4u && n - i >= 3 && (u[i + 1] & 0xC0) == 0x80 &&
+            (u[i + 2] & 0xC0) == 0x80 && !(u[i] == 0xE4 && u[i + 1] == 0xB7)) {
+            /* A run of U+4000-U+9FFF but U+4DC0-U+4DFF (E4 B7 xx, the
+             * Yijing hexagrams): Han, Extension A's end and the URO, the
+             * bulk of Chinese text.  Only the run's first character can
+             * follow a trigger. */
+            if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
+                beside++;
+            size_t e = i;
+            do {
+                e += 3;
+            } while (n - e >= 3 && u[e] - 0xE4u <= 0xE9u - 0xE4u && (u[e + 1] & 0xC0) == 0x80 &&
+                     (u[e + 2] & 0xC0) == 0x80 && !(u[e] == 0xE4 && u[e + 1] == 0xB7));
+            han += (e - i) / 3;
+            prev = 0x4E00; /* any Han: prev is asked only whether it is */
+            i = e;
+            continue;
+        }
+        i += (size_t)zf_utf8_next(s + i, n - i, &c);
+        /* Han first: most characters are, and Han is never kana or
+         * Hangul, so the order changes no count. */
+        if (zf_is_han(c)) {
+            han++;
+            if (prev >= 0 && prev < 0x80 && is_trigger((unsigned char)prev))
+                beside++;
+        } else if (is_jk(c)) {
+            jk++;
+        } else if (is_fw_twin(c)) {
+            fw++;
         }
         prev = c;
     }
@@ -927,6 +962,60 @@ static survey survey_piece(const char *s, size_t n)
     sv.jk = jk > 0 && jk * 4 >= han;
     sv.flat = beside > 0 && beside >= fw;
     return sv;
+}
+
+/* The bytes survey_fast() stops at: the ASCII triggers, and the lead bytes
+ * of kana and Hangul (E1 U+1100-11FF, E3 U+3040-318F, EA-ED U+AC00-D7AF,
+ * EF U+FF66-FF9F) and of the full-width twins (EF). */
+static const unsigned char survey_stop[256] = {
+    [','] = 1, [';'] = 1, [':'] = 1, ['?'] = 1, ['!'] = 1, ['('] = 1, [')'] = 1,
+    [0xE1] = 1, [0xE3] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1, [0xED] = 1, [0xEF] = 1,
+};
+
+/* survey_piece() without decoding every character, for a piece without
+ * kana or Hangul (Chinese text): flat needs only the full-width twins and
+ * the characters next to ASCII triggers, jk is 0 without kana and Hangul
+ * whatever the Han count.  Every character that is not a continuation
+ * byte starts a character of survey_piece()'s walk too, so a stop byte
+ * decodes as it does there; the character before a trigger is the one
+ * whose lead zf_utf8_prev() finds if it decodes to exactly the trigger
+ * (else the walk read a stray byte there, never Han).  Returns 0 at the
+ * first kana or Hangul: the caller then takes survey_piece(). */
+static int survey_fast(const char *s, size_t n, survey *sv)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t beside = 0, fw = 0;
+    for (size_t i = 0;; i++) {
+        while (n - i >= 4 && !(survey_stop[u[i]] | survey_stop[u[i + 1]] |
+                               survey_stop[u[i + 2]] | survey_stop[u[i + 3]]))
+            i += 4;
+        while (i < n && !survey_stop[u[i]])
+            i++;
+        if (i >= n)
+            break;
+        int32_t c;
+        if (u[i] < 0x80) {
+            if (i > 0 && u[i - 1] >= 0x80) {
+                size_t j = zf_utf8_prev(s, i);
+                if ((size_t)zf_utf8_next(s + j, i - j, &c) == i - j && zf_is_han(c))
+                    beside++;
+            }
+            if (i + 1 < n && u[i + 1] >= 0x80) {
+                zf_utf8_next(s + i + 1, n - i - 1, &c);
+                if (zf_is_han(c))
+                    beside++;
+            }
+        } else {
+            zf_utf8_next(s + i, n - i, &c);
+            if (is_jk(c))
+                return 0;
+            if (is_fw_twin(c))
+                fw++;
+        }
+    }
+    sv->jk = 0;
+    sv->flat = beside > 0 && beside >= fw;
+    return 1;
 }
 
 int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
@@ -954,7 +1043,8 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             le--; /* CRLF */
         if (has_non_ascii(s, pos, le)) {
             if (!surveyed) { /* only once there is work */
-                sv = survey_piece(s, n);
+                if (!survey_fast(s, n, &sv))
+                    sv = survey_piece(s, n);
                 surveyed = 1;
             }
             if (sv.jk)

@@ -72,6 +72,21 @@ size_t zf_utf8_valid_prefix(const char *s, size_t n)
             break;
         /* Runs of three-byte characters (Chinese text) without leaving the
          * inner loop: E1..EC and EE..EF take any continuation bytes. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* two of them a step: leads E0..EF at bytes 0 and 3, continuation
+         * bytes at 1, 2, 4, 5; E0 and ED (which limit their second byte)
+         * are left to the loop below */
+        while (n - i >= 8) {
+            uint64_t w;
+            __builtin_memcpy(&w, u + i, 8);
+            if ((w & 0xC0C0F0C0C0F0ull) != 0x8080E08080E0ull)
+                break;
+            unsigned a = (unsigned)(w & 0xFF), b = (unsigned)((w >> 24) & 0xFF);
+            if (a == 0xE0 || a == 0xED || b == 0xE0 || b == 0xED)
+                break;
+            i += 6;
+        }
+#endif
         unsigned c = u[i];
         while (c - 0xE1u <= 0xEFu - 0xE1u && c != 0xED && i + 3 <= n &&
                (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {

@@ -267,6 +267,10 @@ typedef struct zf_lm_ctx {
 void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
 int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
 int zf_lm_char_cost(int32_t cp);
+/* The first offset at or after i of s[0..n) that is not a character of
+ * U+3000-U+9FFF (three bytes, led by E3..E9) below U+3400 or with
+ * zf_lm_char_cost() under 150: how far a scan for rare Han may skip. */
+size_t zf_lm_skip_common(const char *s, size_t i, size_t n);
 int zf_lm_pair_bonus(int32_t a, int32_t b);
 int zf_lm_step(int32_t prev, int32_t cp);
 int zf_lm_cost(const char *utf8, size_t len);
