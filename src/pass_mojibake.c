@@ -23,13 +23,18 @@
  *     bytes can all be UTF-8 bytes, with at least one rare character in
  *     it, goes back to GBK bytes and is decoded as UTF-8.  `锟斤拷` (two
  *     U+FFFD read so) is reported: what it replaced is gone.
+ *  4. Big5 read as GBK (`╰参琌�@` was 系統是一): a run of characters
+ *     whose GBK bytes are Big5 characters, with U+FFFD where GBK lost a
+ *     pair or a lead, read as Big5 where a search with the model finds
+ *     it far more probable (try_big5).
  *
  * The pass works line by line (no repair crosses a newline) and looks at a
  * line only past a cheap trigger: a `?`, a byte that starts a character of
- * U+0080-U+07FF, or a rare Han character.  Repairs are MOJIBAKE edits;
+ * U+0080-U+07FF, a rare Han character, or a U+FFFD.  Repairs are MOJIBAKE edits;
  * damage that cannot be read with confidence is left as found and noted
  * (UNRESOLVED).
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +123,9 @@ typedef struct {
     const char *s;
     size_t n;
     zf_rw *rw;
+    /* the last run mechanism 4 looked at and left alone: a trigger inside
+     * it (each U+FFFD of a line of UTF-8 read as GBK) does not look again */
+    size_t b5_lo, b5_hi;
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -891,6 +899,484 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
     return j;
 }
 
+/* ---- mechanism 4: Big5 read as GBK ----------------------------------- */
+
+/* Big5 and GBK are both two-byte codes with a lead byte >= 0x81, so Big5
+ * text read as GBK pairs its bytes as Big5 does: each character found is
+ * one Big5 character, but where the GBK decoder met a pair it does not
+ * define.  WHATWG's decoder (browsers) then gives U+FFFD and, when the
+ * second byte is ASCII, reads that byte again on its own: Big5's rows
+ * A1-A7 with a trail 40-7E (，。一 and most common characters: 一 A440
+ * comes out as `�@`) lose their lead; a pair with a trail >= A1 that GBK
+ * leaves undefined (user-defined rows AA-AF and F8-F9, gaps in the symbol
+ * rows) is lost whole as a lone U+FFFD.  The characters found are mostly
+ * GB2312 symbols, kana, and rare or common Han characters that never make
+ * sense together (╰参琌 was 系統是). */
+#include "big5.h"
+
+static int32_t big5_decode2(unsigned lead, unsigned trail)
+{
+    if (lead < 0xA1 || lead > 0xF9)
+        return 0;
+    int t = trail >= 0x40 && trail <= 0x7E ? (int)trail - 0x40
+          : trail >= 0xA1 && trail <= 0xFE ? (int)trail - 0x62 : -1;
+    return t < 0 ? 0 : zf_big5_dec[(lead - 0xA1) * 157 + (unsigned)t];
+}
+
+/* The Big5 character that cp's GBK bytes are, 0 if none. */
+static int32_t big5_of(int32_t cp)
+{
+    unsigned code = zf_gbk_encode(cp);
+    return code > 0xFF ? big5_decode2(code >> 8, code & 0xFF) : 0;
+}
+
+/* How far a Big5 reading must be more probable per segment than the text
+ * as found (tenths of a bit), and what entering a Big5 reading costs in
+ * the search (so that no stretch of good text is read as Big5 for a
+ * coincidence of a bit or two). */
+#define BIG5_SWITCH 150
+/* A lost character is chosen only when the next best candidate is this
+ * much less probable in its context; otherwise it stays as found and is
+ * reported. */
+#define BIG5_SURE 5
+/* Candidates kept for a lost character (after a first cut by its left
+ * context and the pair it makes with the right one). */
+#define BIG5_ALT 24
+
+/* A node of the search: a character of the reading, over source
+ * characters [start, end); mode 0 is the text as found, 1 the Big5
+ * reading. */
+typedef struct {
+    int32_t cp;
+    int start, end;
+    int mode;
+    int lost;   /* 1: a lost character's candidate */
+    int pen;    /* what its form costs besides the model (big5_edge) */
+    int cost;   /* best path cost to here */
+    int back;   /* its previous node, -1: the run's start */
+} bnode;
+
+typedef struct {
+    bnode *v;
+    int n, cap;
+} bnodes;
+
+static int bpush(bnodes *b, int32_t cp, int start, int end, int mode, int lost)
+{
+    if (b->n == b->cap) {
+        int cap = b->cap ? b->cap * 2 : 256;
+        bnode *v = realloc(b->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = (bnode){cp, start, end, mode, lost, 0, 0, -1};
+    return 0;
+}
+
+/* A character of a Big5-read-as-GBK run: a GBK character whose bytes are
+ * a Big5 character, a U+FFFD, or ASCII (words, and the trail bytes that
+ * survived a lost lead).  A `?` is the realigner's. */
+static int big5_member(int32_t c)
+{
+    return (c >= 0x20 && c < 0x7F && c != '?') || c == 0xFFFD || (c >= 0x80 && big5_of(c));
+}
+
+/* The candidates for a lost character, with trail byte `trail` (an ASCII
+ * byte read again) or a whole pair (trail < 0): the Big5 characters whose
+ * bytes GBK does not define.  Cut to the BIG5_ALT most probable after
+ * `prev` and before `next` (-1: unknown). */
+static int big5_lost(int trail, int32_t prev, int32_t next, int32_t *out)
+{
+    int32_t c[BIG5_ALT];
+    int cost[BIG5_ALT], n = 0;
+    zf_lm_ctx x;
+    zf_lm_ctx_init(&x, prev);
+    for (unsigned lead = 0xA1; lead <= 0xF9; lead++) {
+        unsigned t0 = trail >= 0 ? (unsigned)trail : 0xA1, t1 = trail >= 0 ? (unsigned)trail : 0xFE;
+        for (unsigned t = t0; t <= t1; t++) {
+            int32_t cp = big5_decode2(lead, t);
+            if (!cp || zf_gbk_decode2(lead, t) || !printable(cp))
+                continue;
+            int k = zf_lm_ctx_step(&x, cp);
+            if (next >= 0)
+                k -= zf_lm_pair_bonus(cp, next);
+            if (n == BIG5_ALT && k >= cost[n - 1])
+                continue;
+            int at = n < BIG5_ALT ? n++ : BIG5_ALT - 1;
+            while (at > 0 && cost[at - 1] > k) {
+                c[at] = c[at - 1];
+                cost[at] = cost[at - 1];
+                at--;
+            }
+            c[at] = cp;
+            cost[at] = k;
+        }
+    }
+    memcpy(out, c, (size_t)n * sizeof *c);
+    return n;
+}
+
+/* Punctuation a lost character may have been has a place in a line that
+ * the character model does not see: a mark that ends a clause (，。、；：？！)
+ * or a closing bracket never starts a line, never follows a space, an
+ * opening bracket or such a mark (，， or （，); an opening bracket never
+ * ends a line.  Big5 puts ，(A141) beside 你(A741), （(A15D) beside
+ * 包(A55D): the lead lost, only these rules tell them apart where the
+ * model cannot.  Returns the penalty for `cur` after `prev` (-1: the line's
+ * start; cur -1: its end). */
+#define BIG5_PUNCT 80
+static int punct_kind(int32_t c)
+{
+    switch (c) {
+    case 0xFF0C: case 0x3002: case 0x3001: case 0xFF1B: case 0xFF1A: case 0xFF1F:
+    case 0xFF01: case 0xFE50: case 0xFE51: case 0xFE52: case 0xFE54: case 0xFE55:
+        return 1; /* ends a clause */
+    case 0xFF09: case 0x3011: case 0x300B: case 0x300D: case 0x300F: case 0x3015:
+    case 0xFE5A: case 0xFE5C: case 0xFE5E:
+        return 2; /* closes */
+    case 0xFF08: case 0x3010: case 0x300A: case 0x300C: case 0x300E: case 0x3014:
+    case 0xFE59: case 0xFE5B: case 0xFE5D:
+        return 3; /* opens */
+    default:
+        return 0;
+    }
+}
+
+static int big5_edge(int32_t prev, int32_t cur)
+{
+    int kp = prev < 0 ? -1 : punct_kind(prev), kc = cur < 0 ? -1 : punct_kind(cur);
+    if ((kc == 1 || kc == 2) && (prev < 0 || prev == ' ' || kp == 1 || kp == 3))
+        return BIG5_PUNCT;
+    if (kp == 3 && (cur < 0 || cur == ' '))
+        return BIG5_PUNCT;
+    return 0;
+}
+
+/* Whether Big5 character cp, read as GBK, is in s[a, e): as the GBK
+ * character its bytes are, or as a U+FFFD and its trail byte; or as
+ * itself (text that is not all garbled). */
+static int big5_in(const char *s, size_t a, size_t e, int32_t cp)
+{
+    char want[8], found[8];
+    size_t wl = (size_t)zf_utf8_put(cp, want), fl = 0;
+    for (unsigned lead = 0xA1; lead <= 0xA3 && !fl; lead++)
+        for (unsigned t = 0x40; t <= 0xFE && !fl; t++)
+            if (big5_decode2(lead, t) == cp) {
+                int32_t g = zf_gbk_decode2(lead, t);
+                fl = (size_t)zf_utf8_put(g ? g : 0xFFFD, found);
+                if (!g && t < 0x80)
+                    found[fl++] = (char)t;
+            }
+    for (size_t k = a; k + wl <= e; k++)
+        if (!memcmp(s + k, want, wl) || (fl && k + fl <= e && !memcmp(s + k, found, fl)))
+            return 1;
+    return 0;
+}
+
+/* Replace source characters [a, b) of the run by the path's nodes pv[..]
+ * that cover them, leaving lost characters that are not sure as found
+ * (reported).  Returns the sticky error. */
+static int big5_apply(scan *sc, const run *r, const bnode *const *pv, int np, const int *sure)
+{
+    char rep[MAXRUN * 8];
+    size_t rl = 0;
+    int from = pv[0]->start;
+    for (int k = 0; k < np; k++) {
+        const bnode *d = pv[k];
+        if (d->lost && !sure[k]) {
+            if (d->start > from) {
+                zf_rw_replace(sc->rw, r->off[from], r->off[d->start], rep, rl,
+                              ZHFIX_EDIT_MOJIBAKE);
+                rl = 0;
+            }
+            zf_rw_note(sc->rw, r->off[d->start], r->off[d->end]);
+            from = d->end;
+            continue;
+        }
+        rl += (size_t)zf_utf8_put(d->cp, rep + rl);
+    }
+    int end = pv[np - 1]->end;
+    if (end > from)
+        zf_rw_replace(sc->rw, r->off[from], r->off[end], rep, rl, ZHFIX_EDIT_MOJIBAKE);
+    return sc->rw->err;
+}
+
+/* A bracket a lost character may have been must have its partner in the
+ * line (after an opening one, before a closing one); sets the penalty of
+ * the node just pushed.  Returns 0. */
+static int big5_pair_pen(const scan *sc, const run *r, size_t le, bnodes *nb)
+{
+    static const int32_t pairs[][2] = {
+        {0xFF08, 0xFF09}, {0x3010, 0x3011}, {0x300A, 0x300B}, {0x300C, 0x300D},
+        {0x300E, 0x300F}, {0x3014, 0x3015}, {0xFE59, 0xFE5A}, {0xFE5B, 0xFE5C},
+        {0xFE5D, 0xFE5E},
+    };
+    bnode *v = &nb->v[nb->n - 1];
+    int kind = punct_kind(v->cp);
+    if (kind < 2)
+        return 0;
+    size_t ls = r->off[0];
+    while (ls > 0 && sc->s[ls - 1] != '\n')
+        ls--;
+    for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
+        if (pairs[k][kind == 3 ? 0 : 1] != v->cp)
+            continue;
+        int found = kind == 3 ? big5_in(sc->s, r->off[v->end], le, pairs[k][1])
+                              : big5_in(sc->s, ls, r->off[v->start], pairs[k][0]);
+        if (!found)
+            v->pen = BIG5_PUNCT;
+    }
+    return 0;
+}
+
+/* What node v costs between lp and rn (-1: the line's edge). */
+static int big5_local(int32_t lp, const bnode *v, int32_t rn)
+{
+    return zf_lm_step(lp, v->cp) + (rn >= 0 ? zf_lm_step(v->cp, rn) : 0) + v->pen
+        + big5_edge(lp, v->cp) + big5_edge(v->cp, rn);
+}
+
+/*
+ * Mechanism 4: the run of Big5-read-as-GBK characters around i (from
+ * `from` on).  A search over two readings of each character, as found
+ * (mode 0) and as Big5 (mode 1, a lost character taking each candidate
+ * its surviving bytes allow), finds the stretches that read far better as
+ * Big5; each must also read as text on its own and gain enough without
+ * counting the U+FFFD it resolves (a lone U+FFFD in good text is not
+ * Big5).  Returns the end of the run when it repaired something, 0
+ * otherwise.
+ */
+static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
+{
+    if (i >= sc->b5_lo && i < sc->b5_hi)
+        return 0;
+    size_t a = i;
+    for (int back = 0; a > from && back < MAXRUN / 4; back++) {
+        size_t p = zf_utf8_prev(sc->s, a);
+        int32_t c;
+        zf_utf8_next(sc->s + p, a - p, &c);
+        if (!big5_member(c))
+            break;
+        a = p;
+    }
+    run *r = malloc(sizeof *r);
+    if (!r) {
+        *err = ZHFIX_ENOMEM;
+        return 0;
+    }
+    r->n = 0;
+    /* the run, and a cheap test first: the characters that read as Big5
+     * must be more probable so, by themselves (Simplified text read as
+     * Big5 is rare characters; Big5 read as GBK is rare characters and
+     * symbols that become common ones) */
+    size_t j = a;
+    int gain1 = 0, lost = 0;
+    while (j < le && r->n < MAXRUN) {
+        int32_t c;
+        int l = zf_utf8_next(sc->s + j, le - j, &c);
+        if (!big5_member(c))
+            break;
+        if (c == 0xFFFD)
+            lost++;
+        else if (c >= 0x80)
+            gain1 += zf_lm_char_cost(c) - zf_lm_char_cost(big5_of(c));
+        r->cp[r->n] = c;
+        r->off[r->n++] = j;
+        j += (size_t)l;
+    }
+    /* trailing ASCII is context, but for a trail byte read again after
+     * a lost lead (`�C` was 。, A143) */
+    while (r->n > 0 && r->cp[r->n - 1] < 0x80
+           && !(r->n >= 2 && r->cp[r->n - 2] == 0xFFFD && r->cp[r->n - 1] >= 0x40))
+        j = r->off[--r->n];
+    r->off[r->n] = j;
+    size_t ret = 0;
+    bnodes nb = {NULL, 0, 0};
+    int *first = NULL;
+    if (r->n == 0 || gain1 < CODEC_GAIN || (lost == 0 && gain1 < 2 * CODEC_GAIN))
+        goto out;
+    /* the nodes, grouped by start */
+    first = malloc((size_t)(r->n + 2) * sizeof *first);
+    if (!first) {
+        *err = ZHFIX_ENOMEM;
+        goto out;
+    }
+    int32_t before = char_before(sc, r->off[0]), after = char_at(sc, j);
+    for (int p = 0; p < r->n; p++) {
+        int32_t c = r->cp[p];
+        first[p] = nb.n;
+        if (bpush(&nb, c, p, p + 1, 0, 0))
+            goto nomem;
+        if (c < 0x80) {
+            if (bpush(&nb, c, p, p + 1, 1, 0))
+                goto nomem;
+        } else if (c != 0xFFFD) {
+            int32_t m = big5_of(c);
+            if (printable(m) && bpush(&nb, m, p, p + 1, 1, 0))
+                goto nomem;
+        } else {
+            int32_t prev = p > 0 ? r->cp[p - 1] < 0x80 ? r->cp[p - 1] : big5_of(r->cp[p - 1]) : before;
+            int32_t cand[BIG5_ALT];
+            int32_t nx = p + 1 < r->n ? r->cp[p + 1] : after;
+            /* the lead lost, its ASCII trail read again */
+            if (nx >= 0x40 && nx <= 0x7E && p + 1 < r->n) {
+                int32_t nx2 = p + 2 < r->n ? r->cp[p + 2] : after;
+                int m = big5_lost((int)nx, prev, nx2 >= 0x80 ? big5_of(nx2) : nx2, cand);
+                for (int k = 0; k < m; k++)
+                    if (bpush(&nb, cand[k], p, p + 2, 1, 1) || big5_pair_pen(sc, r, le, &nb))
+                        goto nomem;
+            }
+            /* the whole pair lost */
+            int m = big5_lost(-1, prev, nx >= 0x80 ? big5_of(nx) : nx, cand);
+            for (int k = 0; k < m; k++)
+                if (bpush(&nb, cand[k], p, p + 1, 1, 1) || big5_pair_pen(sc, r, le, &nb))
+                    goto nomem;
+        }
+    }
+    first[r->n] = nb.n;
+    /* Viterbi: a node's predecessors end where it starts */
+    for (int d = 0; d < nb.n; d++)
+        nb.v[d].cost = INT_MAX;
+    for (int p = 0; p < r->n; p++) {
+        for (int q = p == 0 ? -1 : first[p >= 2 ? p - 2 : 0]; q < first[p]; q++) {
+            if (q >= 0 && (nb.v[q].end != p || nb.v[q].cost == INT_MAX))
+                continue;
+            zf_lm_ctx x;
+            zf_lm_ctx_init(&x, q < 0 ? before : nb.v[q].cp);
+            int base = q < 0 ? 0 : nb.v[q].cost;
+            int pmode = q < 0 ? 0 : nb.v[q].mode;
+            for (int d = first[p]; d < first[p + 1]; d++) {
+                bnode *v = &nb.v[d];
+                int32_t pc = q < 0 ? before : nb.v[q].cp;
+                int c = base + zf_lm_ctx_step(&x, v->cp) + (v->mode > pmode ? BIG5_SWITCH : 0)
+                    + v->pen + (v->lost || (q >= 0 && nb.v[q].lost) ? big5_edge(pc, v->cp) : 0);
+                if (c < v->cost) {
+                    v->cost = c;
+                    v->back = q;
+                }
+            }
+        }
+    }
+    /* the best node ending the run */
+    int best = -1, bc = 0;
+    for (int d = r->n - 1 >= 1 ? first[r->n - 2] : 0; d < nb.n; d++) {
+        if (nb.v[d].end != r->n || nb.v[d].cost == INT_MAX)
+            continue;
+        int c = nb.v[d].cost + (after >= 0 ? zf_lm_step(nb.v[d].cp, after) : 0)
+            + (nb.v[d].lost ? big5_edge(nb.v[d].cp, after) : 0);
+        if (best < 0 || c < bc) {
+            best = d;
+            bc = c;
+        }
+    }
+    if (best < 0)
+        goto out;
+    /* the path, in order */
+    const bnode *path[MAXRUN];
+    int np = 0;
+    for (int d = best; d >= 0; d = nb.v[d].back)
+        path[np++] = &nb.v[d];
+    for (int k = 0; k < np / 2; k++) {
+        const bnode *t = path[k];
+        path[k] = path[np - 1 - k];
+        path[np - 1 - k] = t;
+    }
+    /* each stretch of the Big5 reading, without ASCII at its ends */
+    int k = 0;
+    while (k < np) {
+        if (path[k]->mode == 0 || path[k]->cp < 0x80) {
+            k++;
+            continue;
+        }
+        int e = k;
+        while (e < np && path[e]->mode == 1)
+            e++;
+        int z = e;
+        while (z > k && path[z - 1]->cp < 0x80 && !path[z - 1]->lost)
+            z--;
+        /* judge it: the text as found (a lost character counted as the
+         * one chosen, so that only the characters found are evidence)
+         * against the reading */
+        int32_t oldv[MAXRUN], newv[MAXRUN];
+        int no = 0, nn = 0, changed = 0, han = 0, hpairs = 0, words = 0;
+        for (int q = k; q < z; q++) {
+            const bnode *d = path[q];
+            newv[nn++] = d->cp;
+            han += zf_is_han(d->cp);
+            if (q > k && zf_is_han(path[q - 1]->cp) && zf_is_han(d->cp)) {
+                hpairs++;
+                words += zf_lm_pair_bonus(path[q - 1]->cp, d->cp) > 0;
+            }
+            if (d->lost) {
+                oldv[no++] = d->cp;
+            } else {
+                oldv[no++] = r->cp[d->start];
+                changed += d->cp >= 0x80;
+            }
+        }
+        int32_t pb = k > 0 ? path[k - 1]->cp : before;
+        int32_t pa = z < np ? path[z]->cp : after;
+        int gain = span_cost(pb, oldv, (size_t)no, pa) - span_cost(pb, newv, (size_t)nn, pa);
+        int newc = span_cost(pb, newv, (size_t)nn, pa);
+        int ok = changed > 0 && gain >= (changed > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
+            && !(han > 0 && newc > GOOD_TEXT * (nn + (pa >= 0)))
+            && (hpairs == 0 || words > 0);
+        if (ok) {
+            /* how sure each lost character is: its best rival for the
+             * same bytes, between the same neighbours */
+            int sure[MAXRUN];
+            for (int q = k; q < z; q++) {
+                const bnode *d = path[q];
+                sure[q - k] = 1;
+                if (!d->lost)
+                    continue;
+                int32_t lp = q > 0 ? path[q - 1]->cp : before;
+                int32_t rn = q + 1 < np ? path[q + 1]->cp : after;
+                int mine = big5_local(lp, d, rn);
+                for (int o = first[d->start]; o < first[d->start + 1]; o++) {
+                    const bnode *v = &nb.v[o];
+                    if (v == d || !v->lost || v->end != d->end)
+                        continue;
+                    int his = big5_local(lp, v, rn);
+                    if (his - mine < BIG5_SURE) {
+                        sure[q - k] = 0;
+                        break;
+                    }
+                }
+            }
+            if ((*err = big5_apply(sc, r, path + k, z - k, sure)))
+                goto out;
+            ret = j;
+        }
+        k = e;
+    }
+    goto out;
+nomem:
+    *err = ZHFIX_ENOMEM;
+out:
+    if (!ret) {
+        sc->b5_lo = r->n ? r->off[0] : i;
+        sc->b5_hi = j > i ? j : i + 1;
+    }
+    free(nb.v);
+    free(first);
+    free(r);
+    return ret;
+}
+
+/* A rare character at i: Big5 read as GBK, or else UTF-8 read as GBK. */
+static size_t try_rare(scan *sc, size_t from, size_t i, size_t le, int *err)
+{
+    size_t j = try_big5(sc, from, i, le, err);
+    if (j || *err)
+        return j;
+    int32_t c;
+    zf_utf8_next(sc->s + i, le - i, &c);
+    return gbk_utf8ish(c) ? try_utf8_as_gbk(sc, from, i, le, err) : i;
+}
+
 /* Mechanism 1: the `?` at q.  Returns where scanning goes on. */
 static size_t try_shift(scan *sc, size_t q, int *err)
 {
@@ -943,7 +1429,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
     (void)doc;
-    scan sc = {rw->in, rw->len, rw};
+    scan sc = {rw->in, rw->len, rw, 0, 0};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;
@@ -974,8 +1460,8 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                                | ((unsigned char)s[i + 2] & 0x3F));
                 l = 3;
                 size_t nx = i + 3;
-                if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && gbk_utf8ish(cp))
-                    nx = try_utf8_as_gbk(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
+                if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp)))
+                    nx = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
                 i = nx > i ? nx : i + 3;
                 continue;
             }
@@ -988,8 +1474,10 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                  * a CP1252 extra only before Latin-1 (`â€œ` starts with â,
                  * so this is for a run that starts with the extra) */
                 next = try_codepage(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
-            } else if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && gbk_utf8ish(cp)) {
-                next = try_utf8_as_gbk(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
+            } else if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp))) {
+                next = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
+            } else if (cp == 0xFFFD) {
+                next = try_big5(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
             }
             i = next > i ? next : i + (size_t)l;
         }
