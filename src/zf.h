@@ -276,6 +276,10 @@ int zf_lm_step(int32_t prev, int32_t cp);
 int zf_lm_cost(const char *utf8, size_t len);
 /* ZF_LM_TRAD, ZF_LM_SIMP (both, or 0) for the scripts that use cp. */
 int zf_lm_script(int32_t cp);
+/* lm_words.c (tables/lm_words.h): the cost of cp[0..n) as its cheapest
+ * segmentation into jieba's words (a unigram word model); for ranking a
+ * few complete readings, not for inner loops. */
+int zf_lm_words_cost(const int32_t *cp, size_t n);
 
 /* How plausible decoded text is as Chinese (or any real) text: the sum of
  * per-character costs (zf_char_cost for Han; fixed costs by class for the

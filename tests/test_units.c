@@ -145,11 +145,33 @@ static void test_chunk_boundaries(void)
     zhfix_ctx_free(ctx);
 }
 
+/* The word model (lm_words.c): exact costs of a few spans, so a change of
+ * the table or the scorer shows; 文档 is a word and 的档 is not, and the
+ * Traditional span costs what its Simplified twin does. */
+static int words_cost_utf8(const char *s)
+{
+    int32_t cp[64];
+    size_t n = 0, i = 0, len = strlen(s);
+    while (i < len && n < 64)
+        i += (size_t)zf_utf8_next(s + i, len - i, &cp[n++]);
+    return zf_lm_words_cost(cp, n);
+}
+
+static void test_lm_words(void)
+{
+    CHECK("words-1", words_cost_utf8("该文档被后来") == 506);
+    CHECK("words-2", words_cost_utf8("该的档被后来") == 548);
+    CHECK("words-3", words_cost_utf8("該文檔被後來") == 506);
+    CHECK("words-4", words_cost_utf8("控制台") == 202 && words_cost_utf8("控制糖") == 263);
+    CHECK("words-5", words_cost_utf8("") == 0);
+}
+
 int main(void)
 {
     test_utf8();
     test_rewriter();
     test_chunk_boundaries();
+    test_lm_words();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

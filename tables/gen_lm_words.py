@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Generate lm_words.h: a unigram word model of Chinese text.
+
+Source: jieba's dict.txt (Debian package python3-jieba 0.42.1), 349046
+words with corpus frequencies; OpenCC's TSCharacters (Debian package
+libopencc-data 1.1.6), to read Traditional text with the same statistics.
+
+The character model (gen_lm.py, src/lm.c) scores a step from one character
+to the next; it cannot tell that 文档 is a word and 的档 is not when both
+of 的 and 文 are common and both pairs are plausible across a word
+boundary.  This table lets src/lm_words.c score a span as its best
+segmentation into words:
+
+    cost(span) = min over segmentations of sum cost(word)
+    cost(word) = -log2(freq(word) / total) * 10  (tenths of a bit)
+
+(a unigram word model, as jieba's own segmenter uses).  What is kept:
+every single-character word, and the words of 2 to 4 characters with a
+frequency of at least MIN_FREQ (the long tail of rare words adds size and
+little evidence: a word seen fewer than MIN_FREQ times in jieba's corpus
+costs over 21 bits, about what two common characters cost alone).
+
+Traditional text: a Traditional-only character (a TSCharacters key that
+does not list itself as a Simplified form) is folded onto its first
+Simplified form, as gen_lm.py does, before counting (the frequencies of
+words that fold alike are added), and the character index maps both forms
+to one index, so 文檔 and 文档 cost the same.
+
+Representation (read by src/lm_words.c):
+  - zf_lmw_stage1[cp / 64] names a 64-entry block of zf_lmw_stage2, which
+    holds the character's index (1..N, 0 = in no kept word).  BMP only.
+  - zf_lmw_single[index]: cost of the character as a word of its own, 0
+    when it is none (then the scorer charges an unknown character).
+  - zf_lmw_w2[]: sorted uint32 keys i1 << 14 | i2 of the two-character
+    words; zf_lmw_w2_cost[] their costs.
+  - zf_lmw_w3[], zf_lmw_w4[]: sorted uint64, (i1 << 28 | i2 << 14 | i3)
+    << 8 | cost, and (i1 << 42 | ... | i4) << 8 | cost.
+Costs are bytes, 1..255 tenths of a bit.
+Deterministic: no timestamps, everything sorted.
+"""
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+DICT = "/usr/lib/python3/dist-packages/jieba/dict.txt"
+OCD = "/usr/share/opencc/TSCharacters.ocd2"
+MIN_FREQ = 20
+MAXCP = 0x10000
+BLOCK = 64
+BITS = 14
+
+
+def read_opencc(path):
+    """OpenCC dictionary as {key: [values]}, via opencc_dict's text dump."""
+    with tempfile.TemporaryDirectory() as tmp:
+        txt = os.path.join(tmp, "d.txt")
+        subprocess.run(["opencc_dict", "-i", path, "-o", txt, "-f", "ocd2",
+                        "-t", "text"], check=True)
+        d = {}
+        with open(txt, encoding="utf-8") as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("\t")
+                d[k] = v.split(" ")
+    return d
+
+
+def main():
+    ts = read_opencc(OCD)
+    fold = {}
+    for k, v in sorted(ts.items()):
+        if len(k) == 1 and k not in v and len(v[0]) == 1:
+            fold[ord(k)] = ord(v[0])
+    freq = {}
+    total = 0
+    with open(DICT, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 2:
+                continue
+            n = int(parts[1])
+            if n <= 0:
+                continue
+            total += n
+            w = tuple(fold.get(ord(c), ord(c)) for c in parts[0])
+            if len(w) > 4 or any(c >= MAXCP for c in w):
+                continue
+            freq[w] = freq.get(w, 0) + n
+
+    def cost(n):
+        return max(1, min(255, int(round(-math.log2(n / total) * 10))))
+
+    kept = sorted(w for w, n in freq.items()
+                  if len(w) == 1 or n >= MIN_FREQ)
+    chars = sorted({c for w in kept for c in w})
+    assert len(chars) < (1 << BITS)
+    index = {c: i + 1 for i, c in enumerate(chars)}
+    cpindex = dict(index)
+    for t, s in sorted(fold.items()):
+        if s in index and t < MAXCP:
+            cpindex[t] = index[s]
+
+    single = [0] * (len(chars) + 1)
+    w2, w3, w4 = [], [], []
+    for w in kept:
+        ids = [index[c] for c in w]
+        c = cost(freq[w])
+        if len(w) == 1:
+            single[ids[0]] = c
+        elif len(w) == 2:
+            w2.append((ids[0] << BITS | ids[1], c))
+        elif len(w) == 3:
+            w3.append(((ids[0] << 2 * BITS | ids[1] << BITS | ids[2]) << 8) | c)
+        else:
+            w4.append(((ids[0] << 3 * BITS | ids[1] << 2 * BITS | ids[2] << BITS
+                        | ids[3]) << 8) | c)
+    w2.sort()
+    w3.sort()
+    w4.sort()
+
+    # two-stage code point -> index
+    blocks = {}
+    stage1 = []
+    stage2 = []
+    for b in range(MAXCP // BLOCK):
+        blk = tuple(cpindex.get(b * BLOCK + i, 0) for i in range(BLOCK))
+        if blk not in blocks:
+            blocks[blk] = len(blocks)
+            stage2.extend(blk)
+        stage1.append(blocks[blk])
+    assert len(blocks) < 65536
+
+    out = sys.stdout
+    out.write("/* Generated by tables/gen_lm_words.py from jieba dict.txt "
+              "(python3-jieba 0.42.1) and OpenCC TSCharacters "
+              "(libopencc-data 1.1.6); do not edit. */\n")
+    size = (2 * len(stage1) + 2 * len(stage2) + len(single) + 5 * len(w2)
+            + 8 * len(w3) + 8 * len(w4))
+    out.write("/* %d characters (%d Traditional forms folded), %d single, %d "
+              "two-, %d three-, %d four-character words (frequency >= %d of "
+              "%d); %d bytes */\n"
+              % (len(chars), len(cpindex) - len(chars), sum(1 for x in single if x),
+                 len(w2), len(w3), len(w4), MIN_FREQ, total, size))
+    out.write("#define ZF_LMW_BLOCK %d\n#define ZF_LMW_MAXCP 0x%X\n"
+              "#define ZF_LMW_BITS %d\n" % (BLOCK, MAXCP, BITS))
+    out.write("#define ZF_LMW_N2 %d\n#define ZF_LMW_N3 %d\n#define ZF_LMW_N4 %d\n"
+              % (len(w2), len(w3), len(w4)))
+
+    def arr(ctype, name, vals, per=12, fmt="%d"):
+        out.write("static const %s %s[%d] = {\n" % (ctype, name, len(vals)))
+        for i in range(0, len(vals), per):
+            out.write("    " + ", ".join(fmt % v for v in vals[i:i + per]) + ",\n")
+        out.write("};\n")
+
+    arr("uint16_t", "zf_lmw_stage1", stage1, 16)
+    arr("uint16_t", "zf_lmw_stage2", stage2, 16)
+    arr("uint8_t", "zf_lmw_single", single, 16)
+    arr("uint32_t", "zf_lmw_w2", [k for k, _ in w2], 8, "0x%07X")
+    arr("uint8_t", "zf_lmw_w2_cost", [c for _, c in w2], 16)
+    arr("uint64_t", "zf_lmw_w3", w3, 4, "0x%011XULL")
+    arr("uint64_t", "zf_lmw_w4", w4, 4, "0x%015XULL")
+
+
+if __name__ == "__main__":
+    main()
