@@ -483,9 +483,20 @@ static void doc_adjust(const int32_t *in, size_t n, int32_t *out, uint8_t *how,
         if (s->npairs && c && nctx > 1 && !(inf->flags & ZF_SC_TRAD)) {
             uint32_t left = i > 0 ? (uint32_t)out[i - 1] : 0;
             uint32_t right = i + 1 < n ? (uint32_t)out[i + 1] : 0;
+            /* never back to the character as found when a phrase or a
+             * word converted it and it has several Traditional forms: the
+             * document attests every pair it has, a naive converter's
+             * leftovers (黨員干部) too, and pass_script counts exactly
+             * those as leftovers; converted text must not show them, or
+             * the next run reads it as converted by a naive converter.
+             * A one-to-one character stays as the document writes it
+             * (游標, not 遊標). */
+            int fixed = out[i] != in[i] && (how[i] == ZF_HOW_PHRASE || how[i] == ZF_HOW_WORD)
+                && (info_of(in[i])->flags & ZF_SC_MANY);
             if (!attested(s, left, (uint32_t)out[i], right))
                 for (unsigned o = 0; o < nctx; o++)
-                    if (c[o] != (uint32_t)out[i] && attested(s, left, c[o], right)) {
+                    if (c[o] != (uint32_t)out[i] && !(fixed && c[o] == (uint32_t)in[i])
+                        && attested(s, left, c[o], right)) {
                         out[i] = (int32_t)c[o];
                         how[i] = ZF_HOW_WORD;
                         break;
