@@ -481,42 +481,60 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
 #define TRY_UTF8 1
 #define TRY_GBK 2
 
-/* cps[0..*n) read back through CP1252 and decoded as UTF-8, when all of it
- * decodes (no lost byte) and reads better; returns 1 if it replaced it. */
+/* cps[0..*n) read back through CP1252 and decoded as UTF-8 once more,
+ * island by island: each stretch of characters CP1252 encodes that
+ * decodes to at least two characters and reads better goes back; what
+ * does not decode (a character cut by a byte lost in the first reading)
+ * stays as it was, and the islands after it are read on their own, as
+ * they would be by another run of the pass.  Returns 1 if anything
+ * changed. */
 static int redecode(int32_t *cps, int *n)
 {
+    if (*n > MAXRUN)
+        return 0;
     run *r = &(run){.n = 0, .nb = 0, .wild = cp1252_undefined, .nwild = 5};
-    int nonascii = 0;
-    for (int k = 0; k < *n && k < MAXRUN; k++) {
-        int byte = cps[k] < 0x80 ? cps[k] : cps[k] == 0xFFFD ? WILD : cp1252_byte(cps[k]);
-        if (byte < 0)
-            return 0;
-        nonascii += byte >= 0x80;
-        r->cp[k] = cps[k];
-        r->bsrc[r->nb] = k;
-        r->byte[r->nb++] = (uint16_t)byte;
-        r->n++;
+    int32_t res[MAXRUN * 2];
+    int nres = 0, changed = 0, k = 0;
+    while (k < *n) {
+        /* a stretch [k, e) of characters that were single bytes */
+        int e = k, nonascii = 0;
+        r->n = r->nb = 0;
+        for (; e < *n; e++) {
+            int byte = cps[e] < 0x80 ? cps[e] : cps[e] == 0xFFFD ? WILD : cp1252_byte(cps[e]);
+            if (byte < 0)
+                break;
+            nonascii += byte >= 0x80;
+            r->cp[r->n] = cps[e];
+            r->bsrc[r->nb] = r->n;
+            r->byte[r->nb++] = (uint16_t)byte;
+            r->n++;
+        }
+        if (e == k) {
+            res[nres++] = cps[k++];
+            continue;
+        }
+        int b = 0;
+        while (b < r->nb) {
+            int nd = 0, len = 0;
+            int32_t dec[MAXRUN * 2];
+            int endb[MAXRUN * 2];
+            if (nonascii >= 2 && !IS_WILD(r->byte[b]) && r->byte[b] >= 0x80)
+                len = decode_island(r, b, 1, nres ? res[nres - 1] : -1, dec, endb, &nd);
+            if (nd >= 2 && span_cost(-1, dec, (size_t)nd, -1) < span_cost(-1, r->cp + b, (size_t)len, -1)) {
+                memcpy(res + nres, dec, (size_t)nd * sizeof *dec);
+                nres += nd;
+                b += len;
+                changed = 1;
+            } else {
+                res[nres++] = r->cp[b++];
+            }
+        }
+        k = e;
     }
-    if (nonascii < 2 || r->n != *n)
+    if (!changed || nres > MAXRUN * 2)
         return 0;
-    int32_t dec[MAXRUN * 2];
-    int endb[MAXRUN * 2], nd = 0;
-    int b = 0;
-    while (b < r->nb && r->byte[b] < 0x80)
-        b++;
-    int len = decode_island(r, b, 1, b ? cps[b - 1] : -1, dec, endb, &nd);
-    if (nd < 2)
-        return 0;
-    /* what does not decode (a character cut by a lost byte) stays */
-    int e = r->bsrc[b + len - 1] + 1;
-    if (span_cost(-1, dec, (size_t)nd, -1) >= span_cost(-1, cps + b, (size_t)(e - b), -1))
-        return 0;
-    int32_t rest[MAXRUN];
-    int nrest = *n - e;
-    memcpy(rest, cps + e, (size_t)nrest * sizeof *cps);
-    memcpy(cps + b, dec, (size_t)nd * sizeof *dec);
-    memcpy(cps + b + nd, rest, (size_t)nrest * sizeof *cps);
-    *n = b + nd + nrest;
+    memcpy(cps, res, (size_t)nres * sizeof *res);
+    *n = nres;
     return 1;
 }
 
@@ -530,6 +548,22 @@ typedef struct {
     int cheap;   /* strong but for the word evidence: its pairs are cheap */
     int weak;    /* better than found: enough beside strong pieces */
 } piece;
+
+/* Whether the character of bytes [sb, e) guessed a lost byte and the
+ * byte after it is a UTF-8 continuation byte, which no character can
+ * start: the guess took the place of bytes that were there (`ç��Œ`, with
+ * one U+FFFD too many, was E7 81 8C, 灌; E7 and two lost bytes read as
+ * 睏 leave the 8C over). */
+static int wild_before_stray(const run *r, int sb, int e)
+{
+    if (r->wild != cp1252_undefined || e >= r->nb || IS_WILD(r->byte[e]) || byte_val(r, e, 1, 0) < 0x80
+        || byte_val(r, e, 1, 0) > 0xBF)
+        return 0;
+    for (int k = sb; k < e; k++)
+        if (IS_WILD(r->byte[k]))
+            return 1;
+    return 0;
+}
 
 /* The pieces codec utf8 makes of the run: every island, cut at the ASCII
  * between its characters (each stretch of non-ASCII characters is judged
@@ -566,7 +600,8 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
                 /* UTF-8 read as GBK: Chinese is three bytes a character,
                  * so a two-byte character at the end is good text after
                  * the run read on (权 is C8 A8 in GBK, Ȩ in UTF-8) */
-                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800))
+                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800)
+                || (utf8 && wild_before_stray(r, sb, b + len)))
                 nd--;
             else
                 break;
@@ -1428,7 +1463,9 @@ static size_t skip_ascii(const char *s, size_t i, size_t le)
 int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
-    (void)doc;
+    /* a later round (pipeline.c) looks at code-page runs only: the other
+     * mechanisms repair what they can in one go */
+    int later = doc->mojibake_round > 0;
     scan sc = {rw->in, rw->len, rw, 0, 0};
     const char *s = rw->in;
     size_t n = rw->len;
@@ -1441,7 +1478,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         while (i < le && err == ZHFIX_OK) {
             unsigned char c = (unsigned char)s[i];
             if (c < 0x80) {
-                i = c == '?' ? try_shift(&sc, i, &err) : skip_ascii(s, i + 1, le);
+                i = c == '?' && !later ? try_shift(&sc, i, &err) : skip_ascii(s, i + 1, le);
                 continue;
             }
             int32_t cp;
@@ -1460,7 +1497,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                                | ((unsigned char)s[i + 2] & 0x3F));
                 l = 3;
                 size_t nx = i + 3;
-                if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp)))
+                if (!later && cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp)))
                     nx = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
                 i = nx > i ? nx : i + 3;
                 continue;
@@ -1474,6 +1511,8 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                  * a CP1252 extra only before Latin-1 (`â€œ` starts with â,
                  * so this is for a run that starts with the extra) */
                 next = try_codepage(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
+            } else if (later) {
+                /* nothing else in a later round */
             } else if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp))) {
                 next = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
             } else if (cp == 0xFFFD) {

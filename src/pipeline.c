@@ -159,6 +159,18 @@ static int compose(zf_pipeline *p, const char *in, const char *out)
     return ZHFIX_OK;
 }
 
+/* Runs of the mojibake pass at most, the first included. */
+#define MOJIBAKE_ROUNDS 3
+
+/* Whether a pass's edits changed text (not only noted damage). */
+static int has_repair(const zf_edits *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i].kind != ZHFIX_EDIT_UNRESOLVED)
+            return 1;
+    return 0;
+}
+
 /* U+FF01..U+FF5E (EF BC 81..EF BD 9E) in s[0..n). */
 static size_t count_fullwidth(const char *s, size_t n)
 {
@@ -183,10 +195,12 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
     size_t cur_len = len;
     zf_buf *next = &p->a;
     zf_edits_clear(&p->all);
-    for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
+    for (size_t i = 0, round = 0; i < sizeof passes / sizeof passes[0]; i++, round = 0) {
         if (!(opt->passes & passes[i].bit))
             continue;
+    again:;
         zf_rw rw;
+        doc->mojibake_round = (int)round;
         next->len = 0;
         zf_edits_clear(&p->stage);
         zf_rw_init(&rw, cur, cur_len, next, &p->stage);
@@ -204,7 +218,16 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
         cur = next->p;
         cur_len = next->len;
         next = (next == &p->a) ? &p->b : &p->a;
+        /* Text garbled twice over by code pages, with bytes lost on the
+         * way, comes back one layer a run where the layers do not line
+         * up: the mojibake pass runs again over what it wrote while that
+         * repairs more (at most MOJIBAKE_ROUNDS runs), so that zhfix's
+         * output is not repaired further by another zhfix. */
+        if (passes[i].bit == ZHFIX_PASS_MOJIBAKE && ++round < MOJIBAKE_ROUNDS
+            && has_repair(&p->stage))
+            goto again;
     }
+    doc->mojibake_round = 0;
     *out = cur;
     *out_len = cur_len;
     return ZHFIX_OK;

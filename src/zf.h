@@ -151,6 +151,8 @@ typedef struct zf_doc {
     size_t simp_only;        /* pass_script: characters only Simplified uses */
     int script_decided;      /* pass_script: auto policy fixed for the rest */
     zhfix_script script_target; /* pass_script: the decision (HANS/HANT/KEEP) */
+    int mojibake_round;      /* pipeline: 0, or a later run of pass_mojibake
+                              * over its own output (code-page runs only) */
 } zf_doc;
 
 /* A pass reads rw->in and writes through rw; it does no I/O. */
