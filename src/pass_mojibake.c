@@ -66,6 +66,12 @@
  * from `ÄËÏÖ` costs less, among letters that do not decode). */
 #define PAIR_OK 120
 
+/* A Han character the model calls rare (zf_lm_char_cost, tenths of a
+ * bit): garbled text is made of them, so a piece whose Han characters are
+ * all rare is no evidence on its own (寤礦, a GBK reading, read as UTF-8 is
+ * 廵V: one rare character for two). */
+#define RARE_HAN 150
+
 /* Longest run examined at once; longer runs are taken in pieces. */
 #define MAXRUN 512
 
@@ -637,10 +643,11 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
             int first = r->bsrc[pb], last = r->bsrc[endb[e - 1] - 1];
             int32_t pbefore = k == 0 ? before : dec[k - 1];
             int32_t after = e < nd ? dec[e] : char_at(sc, r->off[last + 1]);
-            int nonascii = 0, han = 0, hpairs = 0, words = 0, hcost = 0;
+            int nonascii = 0, han = 0, rarehan = 0, hpairs = 0, words = 0, hcost = 0;
             for (int q = 0; q < no; q++) {
                 nonascii += out[q] >= 0x80;
                 han += zf_is_han(out[q]);
+                rarehan += zf_is_han(out[q]) && zf_lm_char_cost(out[q]) >= RARE_HAN;
                 if (q > 0 && zf_is_han(out[q - 1]) && zf_is_han(out[q])) {
                     hpairs++;
                     words += zf_lm_pair_bonus(out[q - 1], out[q]) > 0;
@@ -658,13 +665,13 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
             /* better than garbage is not enough: it must read as text
              * (bytes of accented Latin read as GBK give Han characters
              * that are cheaper than the accents and still nonsense) */
-            p->strong = nonascii > 0 && (utf8 || han > 0)
+            p->strong = nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
                 && (hpairs == 0 || (words > 0 && words * WORDY >= hpairs)
                     || (hcost <= PAIR_OK * hpairs && !r->wild));
             p->weak = nonascii > 0 && p->gain > 0;
-            p->cheap = !p->strong && nonascii > 0 && (utf8 || han > 0)
+            p->cheap = !p->strong && nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
                 && hcost <= PAIR_OK * hpairs;
@@ -1463,8 +1470,8 @@ static size_t skip_ascii(const char *s, size_t i, size_t le)
 int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
-    /* a later round (pipeline.c) looks at code-page runs only: the other
-     * mechanisms repair what they can in one go */
+    /* a later round (pipeline.c) leaves the `?` spots alone: the realigner
+     * decides each of them once, with all its evidence */
     int later = doc->mojibake_round > 0;
     scan sc = {rw->in, rw->len, rw, 0, 0};
     const char *s = rw->in;
@@ -1497,7 +1504,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                                | ((unsigned char)s[i + 2] & 0x3F));
                 l = 3;
                 size_t nx = i + 3;
-                if (!later && cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp)))
+                if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp)))
                     nx = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
                 i = nx > i ? nx : i + 3;
                 continue;
@@ -1511,8 +1518,6 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                  * a CP1252 extra only before Latin-1 (`â€œ` starts with â,
                  * so this is for a run that starts with the extra) */
                 next = try_codepage(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
-            } else if (later) {
-                /* nothing else in a later round */
             } else if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp))) {
                 next = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
             } else if (cp == 0xFFFD) {

@@ -152,7 +152,7 @@ typedef struct zf_doc {
     int script_decided;      /* pass_script: auto policy fixed for the rest */
     zhfix_script script_target; /* pass_script: the decision (HANS/HANT/KEEP) */
     int mojibake_round;      /* pipeline: 0, or a later run of pass_mojibake
-                              * over its own output (code-page runs only) */
+                              * over its own output (no `?` spots) */
 } zf_doc;
 
 /* A pass reads rw->in and writes through rw; it does no I/O. */
