@@ -912,16 +912,7 @@ static survey survey_piece(const char *s, size_t n)
              * eight at a time (most of the piece in technical text). */
             if (is_trigger(u[i]) && zf_is_han(prev))
                 beside++;
-            size_t e = i + 1;
-            while (e + 8 <= n) {
-                uint64_t w;
-                memcpy(&w, u + e, 8);
-                if (w & 0x8080808080808080ull)
-                    break;
-                e += 8;
-            }
-            while (e < n && u[e] < 0x80)
-                e++;
+            size_t e = zf_ascii_end(u, i + 1, n);
             prev = u[e - 1];
             i = e;
             continue;

@@ -60,14 +60,7 @@ size_t zf_utf8_valid_prefix(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        /* ASCII runs dominate real text: skip them eight bytes at a time. */
-        while (i + 8 <= n) {
-            uint64_t w;
-            __builtin_memcpy(&w, u + i, 8);
-            if (w & 0x8080808080808080ull)
-                break;
-            i += 8;
-        }
+        i = zf_ascii_end(u, i, n);
         if (i >= n)
             break;
         /* Runs of three-byte characters (Chinese text) without leaving the

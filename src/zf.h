@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "zhfix.h"
 
@@ -49,6 +50,21 @@ static inline int zf_utf8_next(const char *s, size_t n, int32_t *cp)
         return 3;
     }
     return zf_utf8_next_slow(s, n, cp);
+}
+/* The first byte at or after i in u[0..n) that is not ASCII, or n: ASCII
+ * runs dominate real text, so they are passed eight bytes at a time. */
+static inline size_t zf_ascii_end(const unsigned char *u, size_t i, size_t n)
+{
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, u + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        i += 8;
+    }
+    while (i < n && u[i] < 0x80)
+        i++;
+    return i;
 }
 /* Length of the valid UTF-8 prefix of s[0..n).  A sequence cut off by the
  * end of the buffer is not counted. */
