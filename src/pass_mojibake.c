@@ -1200,36 +1200,39 @@ static int big5_words(const bnode *const *path, int np, int q, const bnode *v,
 
 /* Choose each lost character of path[k..z) again among its rivals (the
  * candidates for the same bytes) by the character model around it and the
- * word model over the reading as now chosen, left to right; a character
+ * word model over the reading as now chosen, left to right, twice (the
+ * second time each sees its right neighbours chosen so too); a character
  * is sure when no rival comes within BIG5_SURE.  path[] may be changed
  * (a node for a rival of the same bytes). */
 static void big5_choose(const bnodes *nb, const int *first, const bnode **path, int np,
                         int k, int z, int32_t before, int32_t after, int *sure)
 {
-    for (int q = k; q < z; q++) {
-        const bnode *d = path[q];
-        sure[q - k] = 1;
-        if (!d->lost)
-            continue;
-        int32_t lp = q > 0 ? path[q - 1]->cp : before;
-        int32_t rn = q + 1 < np ? path[q + 1]->cp : after;
-        const bnode *best = d;
-        int bc = INT_MAX, second = INT_MAX;
-        for (int o = first[d->start]; o < first[d->start + 1]; o++) {
-            const bnode *v = &nb->v[o];
-            if (!v->lost || v->end != d->end)
+    for (int round = 0; round < 2; round++) {
+        for (int q = k; q < z; q++) {
+            const bnode *d = path[q];
+            sure[q - k] = 1;
+            if (!d->lost)
                 continue;
-            int c = big5_local(lp, v, rn) + big5_words(path, np, q, v, before, after);
-            if (c < bc) {
-                second = bc;
-                bc = c;
-                best = v;
-            } else if (c < second) {
-                second = c;
+            int32_t lp = q > 0 ? path[q - 1]->cp : before;
+            int32_t rn = q + 1 < np ? path[q + 1]->cp : after;
+            const bnode *best = d;
+            int bc = INT_MAX, second = INT_MAX;
+            for (int o = first[d->start]; o < first[d->start + 1]; o++) {
+                const bnode *v = &nb->v[o];
+                if (!v->lost || v->end != d->end)
+                    continue;
+                int c = big5_local(lp, v, rn) + big5_words(path, np, q, v, before, after);
+                if (c < bc) {
+                    second = bc;
+                    bc = c;
+                    best = v;
+                } else if (c < second) {
+                    second = c;
+                }
             }
+            path[q] = best;
+            sure[q - k] = second == INT_MAX || second - bc >= BIG5_SURE;
         }
-        path[q] = best;
-        sure[q - k] = second == INT_MAX || second - bc >= BIG5_SURE;
     }
 }
 
