@@ -1180,6 +1180,69 @@ static int big5_local(int32_t lp, const bnode *v, int32_t rn)
         + big5_edge(lp, v->cp) + big5_edge(v->cp, rn);
 }
 
+/* The word model's say in choosing a lost character: the characters of
+ * the reading within BIG5_WIN of path[q] (the run's neighbours at its
+ * ends), with v in its place, scored as words.  The character model sees
+ * one neighbour on each side and is too fond of the commonest characters
+ * (的 reads well after almost anything); words see further (軟體包,
+ * 下面的).  Weighted by BIG5_WORDS (in halves: 3 is one and a half). */
+#define BIG5_WIN 2
+#define BIG5_WORDS 3
+static int big5_words(const bnode *const *path, int np, int q, const bnode *v,
+                      int32_t before, int32_t after)
+{
+    int32_t w[2 * BIG5_WIN + 1];
+    int n = 0;
+    if (q - BIG5_WIN < 0 && before >= 0)
+        w[n++] = before;
+    for (int k = q - BIG5_WIN < 0 ? 0 : q - BIG5_WIN; k < q; k++)
+        w[n++] = path[k]->cp;
+    w[n++] = v->cp;
+    for (int k = q + 1; k <= q + BIG5_WIN && k < np; k++)
+        w[n++] = path[k]->cp;
+    if (q + BIG5_WIN >= np && after >= 0 && n < 2 * BIG5_WIN + 1)
+        w[n++] = after;
+    return zf_lm_words_cost(w, (size_t)n) * BIG5_WORDS / 2;
+}
+
+/* Choose each lost character of path[k..z) again among its rivals (the
+ * candidates for the same bytes) by the character model around it and the
+ * word model over the reading as now chosen, left to right, twice (the
+ * second time each sees its right neighbours chosen so too); a character
+ * is sure when no rival comes within BIG5_SURE.  path[] may be changed
+ * (a node for a rival of the same bytes). */
+static void big5_choose(const bnodes *nb, const int *first, const bnode **path, int np,
+                        int k, int z, int32_t before, int32_t after, int *sure)
+{
+    for (int round = 0; round < 2; round++) {
+        for (int q = k; q < z; q++) {
+            const bnode *d = path[q];
+            sure[q - k] = 1;
+            if (!d->lost)
+                continue;
+            int32_t lp = q > 0 ? path[q - 1]->cp : before;
+            int32_t rn = q + 1 < np ? path[q + 1]->cp : after;
+            const bnode *best = d;
+            int bc = INT_MAX, second = INT_MAX;
+            for (int o = first[d->start]; o < first[d->start + 1]; o++) {
+                const bnode *v = &nb->v[o];
+                if (!v->lost || v->end != d->end)
+                    continue;
+                int c = big5_local(lp, v, rn) + big5_words(path, np, q, v, before, after);
+                if (c < bc) {
+                    second = bc;
+                    bc = c;
+                    best = v;
+                } else if (c < second) {
+                    second = c;
+                }
+            }
+            path[q] = best;
+            sure[q - k] = second == INT_MAX || second - bc >= BIG5_SURE;
+        }
+    }
+}
+
 /*
  * Mechanism 4: the run of Big5-read-as-GBK characters around i (from
  * `from` on).  A search over two readings of each character, as found
@@ -1366,28 +1429,10 @@ static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
             && !(han > 0 && newc > GOOD_TEXT * (nn + (pa >= 0)))
             && (hpairs == 0 || words > 0);
         if (ok) {
-            /* how sure each lost character is: its best rival for the
-             * same bytes, between the same neighbours */
+            /* each lost character chosen again with the word model, and
+             * how sure it is */
             int sure[MAXRUN];
-            for (int q = k; q < z; q++) {
-                const bnode *d = path[q];
-                sure[q - k] = 1;
-                if (!d->lost)
-                    continue;
-                int32_t lp = q > 0 ? path[q - 1]->cp : before;
-                int32_t rn = q + 1 < np ? path[q + 1]->cp : after;
-                int mine = big5_local(lp, d, rn);
-                for (int o = first[d->start]; o < first[d->start + 1]; o++) {
-                    const bnode *v = &nb.v[o];
-                    if (v == d || !v->lost || v->end != d->end)
-                        continue;
-                    int his = big5_local(lp, v, rn);
-                    if (his - mine < BIG5_SURE) {
-                        sure[q - k] = 0;
-                        break;
-                    }
-                }
-            }
+            big5_choose(&nb, first, path, np, k, z, before, after, sure);
             if ((*err = big5_apply(sc, r, path + k, z - k, sure)))
                 goto out;
             ret = j;
