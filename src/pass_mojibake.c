@@ -956,6 +956,10 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
  * sense together (╰参琌 was 系統是). */
 #include "big5.h"
 
+/* The least number of characters a run must keep whole (found with both
+ * their bytes) to be read as Big5. */
+#define BIG5_KEPT_MIN 3
+
 static int32_t big5_decode2(unsigned lead, unsigned trail)
 {
     if (lead < 0xA1 || lead > 0xF9)
@@ -1277,7 +1281,7 @@ static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
      * Big5 is rare characters; Big5 read as GBK is rare characters and
      * symbols that become common ones) */
     size_t j = a;
-    int gain1 = 0, lost = 0;
+    int gain1 = 0, lost = 0, kept = 0;
     while (j < le && r->n < MAXRUN) {
         int32_t c;
         int l = zf_utf8_next(sc->s + j, le - j, &c);
@@ -1286,7 +1290,7 @@ static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
         if (c == 0xFFFD)
             lost++;
         else if (c >= 0x80)
-            gain1 += zf_lm_char_cost(c) - zf_lm_char_cost(big5_of(c));
+            gain1 += zf_lm_char_cost(c) - zf_lm_char_cost(big5_of(c)), kept++;
         r->cp[r->n] = c;
         r->off[r->n++] = j;
         j += (size_t)l;
@@ -1300,7 +1304,11 @@ static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
     size_t ret = 0;
     bnodes nb = {NULL, 0, 0};
     int *first = NULL;
-    if (r->n == 0 || gain1 < CODEC_GAIN || (lost == 0 && gain1 < 2 * CODEC_GAIN))
+    /* two characters that read better as Big5 are a coincidence, not
+     * evidence, least of all for the lost ones beside them (`��礱Τ` is
+     * not 的王琦有) */
+    if (r->n == 0 || kept < BIG5_KEPT_MIN || gain1 < CODEC_GAIN
+        || (lost == 0 && gain1 < 2 * CODEC_GAIN))
         goto out;
     /* the nodes, grouped by start */
     first = malloc((size_t)(r->n + 2) * sizeof *first);
