@@ -121,8 +121,9 @@ int zf_decoder_open(zf_decoder *d, const zf_detection *det)
     if (d->det.kind != ZF_ENC_UTF8 && is_wide(d->det.name))
         d->det.kind = ZF_ENC_WIDE;
     /* ASCII lines of a legacy document are copied as they are, so only a
-     * wide encoding or a byte order mark changes bytes from the start */
-    d->identity = det->bom == 0 && d->det.kind != ZF_ENC_WIDE;
+     * byte order mark changes bytes from the start (a wide or stateful
+     * encoding is compared as it decodes: decode_wide) */
+    d->identity = det->bom == 0;
     if (d->det.kind != ZF_ENC_UTF8) {
         iconv_t cd = iconv_open("UTF-8", d->det.name);
         if (cd == (iconv_t)-1)
@@ -427,7 +428,7 @@ static int decode_legacy(zf_decoder *d, const char *raw, size_t len, int final,
 static int decode_wide(zf_decoder *d, const char *raw, size_t len, int final,
                        size_t off, zf_buf *out, size_t *used)
 {
-    size_t pos = 0;
+    size_t pos = 0, mark = out->len;
     size_t unit = strstr(d->det.name, "32") || strstr(d->det.name, "UCS-4") ? 4 : 2;
     if (strncasecmp(d->det.name, "UTF-16", 6) != 0 && strncasecmp(d->det.name, "UTF-32", 6) != 0 &&
         strncasecmp(d->det.name, "UCS", 3) != 0)
@@ -458,6 +459,10 @@ static int decode_wide(zf_decoder *d, const char *raw, size_t len, int final,
         d->bad += skip - 1;
         pos += skip;
     }
+    /* the text equals its bytes only where every byte came out as itself
+     * (ASCII in UTF-7 or ISO-2022-CN; never in UTF-16 or UTF-32) */
+    if (d->identity && (out->len - mark != pos || memcmp(out->p + mark, raw, pos) != 0))
+        d->identity = 0;
     *used = pos;
     return ZHFIX_OK;
 }

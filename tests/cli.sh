@@ -221,6 +221,13 @@ run --check "$D/gb.txt" "$D/missing.txt"
 t "--check: an unreadable file outranks the find (exit 3)" '[ $rc = 3 ] && [ "$(cat "$TMP/out")" = "$D/gb.txt" ]'
 run --check --to=GB18030 "$D/gb.txt" "$D/clean.txt"
 t "--check --to=GB18030: a clean GB18030 file needs nothing" '[ $rc = 1 ] && [ "$(cat "$TMP/out")" = "$D/clean.txt" ]'
+# a stateful --from: ASCII comes out as itself, so it needs nothing
+# (the decoder compares what it writes with the bytes it read)
+run --check --from=UTF-7 "$D/ascii.txt"
+t "--check --from=UTF-7 on ASCII: exit 0" '[ $rc = 0 ] && [ ! -s "$TMP/out" ]'
+printf 'abc\n\344\270\255\346\226\207\n' | iconv -f UTF-8 -t UTF-7 > "$TMP/u7.txt"
+run --check --from=UTF-7 "$TMP/u7.txt"
+t "--check --from=UTF-7 on Chinese: exit 1" '[ $rc = 1 ] && [ "$(cat "$TMP/out")" = "$TMP/u7.txt" ]'
 after=$(for f in "$D"/*; do state "$f"; done)
 t "--check changed no file (content, inode, mtime)" '[ "$before" = "$after" ] && no_temp "$D"'
 
