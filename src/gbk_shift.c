@@ -169,6 +169,14 @@ static int choice_cost(int n)
     return c;
 }
 
+/* The price of a byte chosen from a set of n: a byte is at most
+ * FREE_BYTE, however many it might have been. */
+static int byte_cost(int n)
+{
+    int c = choice_cost(n);
+    return c < FREE_BYTE ? c : FREE_BYTE;
+}
+
 static int is_pinyin_letter(int32_t c)
 {
     static const int32_t marked[] = {
@@ -432,7 +440,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
     int common = nl * nt > 256 && cs->syl < 0;
     /* a reading names the character: only the choice among the characters
      * with that reading is invented (charged below) */
-    int price = cs->syl >= 0 ? 0 : choice_cost(cs->lead.n) + choice_cost(cs->trail.n);
+    int price = cs->syl >= 0 ? 0 : byte_cost(cs->lead.n) + byte_cost(cs->trail.n);
     for (int i = 0; i < nl; i++) {
         unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
         for (int j = 0; j < nt; j++) {
