@@ -127,6 +127,25 @@ unsigned zf_gbk_encode(int32_t cp)
 #define GIVE_UP 300
 #define GIVE_UP_AFTER 6
 
+/* A line of prose ends with a mark that ends a sentence or closes
+ * something far more often than with a character of a word: a reading
+ * that ends at the line end (the decoder's lone last byte) pays this for
+ * a last character that is neither, and so does the text as found. */
+#define EOL_OTHER 20
+
+static int eol_cost(int32_t c)
+{
+    switch (c) {
+    case 0x3002: case 0xFF01: case 0xFF1F: case 0xFF1B: case 0xFF1A: case 0xFF09:
+    case 0x201D: case 0x2019: case 0x300D: case 0x300F: case 0x300B: case 0x3011:
+    case 0x2026: case '.': case '!': case '?': case ';': case ':': case ')':
+    case '"': case '\'':
+        return 0;
+    default:
+        return EOL_OTHER;
+    }
+}
+
 /* One character of the text after the `?` (and after the bridge's tail). */
 enum { TK_GBK2, TK_ASCII, TK_EURO, TK_QMARK };
 typedef struct {
@@ -1021,6 +1040,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
             }
             if (nx >= 0)
                 oldj += zf_lm_step(last, nx);
+            else
+                oldj += eol_cost(last);
             oldj += annot;
             for (int c = mark; c < mark + na; c++) {
                 int newc = p->c[c].cost;
@@ -1031,6 +1052,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
                 }
                 if (nx >= 0)
                     newc += zf_lm_step(l2, nx);
+                else
+                    newc += eol_cost(l2);
                 int g = oldj - newc;
                 /* with nothing but the model to go on, a run must have
                  * replaced at least two garbled characters: `展?A览` is a
