@@ -623,19 +623,28 @@ static void wild_leads(const pool *p, int mark, int na, byteset *out)
  * the length of the run.  Returns the number kept.
  */
 #define BEAM 12
-static int keep_best(pool *p, int mark, int na)
+static int keep_best(pool *p, int mark, int na, int32_t ahead)
 {
     if (na <= BEAM)
         return na;
     cand *c = p->c + mark;
+    /* the key: the cost so far, and the step to the next character when
+     * its two bytes are known (控 of 控制 is no common character after
+     * 符, and only the 制 after it tells) */
+    int32_t key[MAXCAND];
+    for (int j = 0; j < na; j++)
+        key[j] = c[j].cost + (ahead >= 0 ? zf_lm_step(c[j].cp, ahead) : 0);
     for (int i = 0; i < BEAM; i++) { /* selection: BEAM passes over na */
         int m = i;
         for (int j = i + 1; j < na; j++)
-            if (c[j].cost < c[m].cost)
+            if (key[j] < key[m])
                 m = j;
         cand tmp = c[i];
         c[i] = c[m];
         c[m] = tmp;
+        int32_t kt = key[i];
+        key[i] = key[m];
+        key[m] = kt;
     }
     p->nc = mark + BEAM;
     return BEAM;
@@ -1102,7 +1111,10 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         int na = add_column(p, prev, np, &cs, x);
         if (na == 0)
             break;
-        na = keep_best(p, mark, na);
+        int32_t ahead = -1;
+        if (!wild && k + 1 < nt && t[k + 1].kind == TK_GBK2)
+            ahead = zf_gbk_decode2(code & 0xFF, t[k + 1].code >> 8);
+        na = keep_best(p, mark, na, ahead ? ahead : -1);
         p->colmark[k] = mark;
         p->colna[k] = na;
         prev = mark;
