@@ -115,8 +115,36 @@ unsigned zf_gbk_encode(int32_t cp)
  * probable than the text as found, some characters in: a damaged run is
  * garbage from its first character on, so clean text after a `?` stops
  * the search early and cheaply. */
+/* Taken off the gain of a reading whose run ends in a lone trail byte
+ * right before a `?` that it takes as found: the original bytes then held
+ * an ASCII question mark after a two-byte character, which GBK text
+ * seldom has (a question mark there is `？` A3 BF, flattened only after
+ * the bad decode), while a `?` is just what the damage leaves for a pair
+ * that is no character or a lone byte at the line end (`键。` left `?`
+ * then `?`).  Set from the bench: 3 bits repairs most of those line ends,
+ * 10 bits all it can; more changes nothing. */
+#define LONE_QMARK 100
 #define GIVE_UP 300
 #define GIVE_UP_AFTER 6
+
+/* A line of prose ends with a mark that ends a sentence or closes
+ * something far more often than with a character of a word: a reading
+ * that ends at the line end (the decoder's lone last byte) pays this for
+ * a last character that is neither, and so does the text as found. */
+#define EOL_OTHER 20
+
+static int eol_cost(int32_t c)
+{
+    switch (c) {
+    case 0x3002: case 0xFF01: case 0xFF1F: case 0xFF1B: case 0xFF1A: case 0xFF09:
+    case 0x201D: case 0x2019: case 0x300D: case 0x300F: case 0x300B: case 0x3011:
+    case 0x2026: case '.': case '!': case '?': case ';': case ':': case ')':
+    case '"': case '\'':
+        return 0;
+    default:
+        return EOL_OTHER;
+    }
+}
 
 /* One character of the text after the `?` (and after the bridge's tail). */
 enum { TK_GBK2, TK_ASCII, TK_EURO, TK_QMARK };
@@ -167,6 +195,14 @@ static int choice_cost(int n)
         n = (n + 1) / 2;
     }
     return c;
+}
+
+/* The price of a byte chosen from a set of n: a byte is at most
+ * FREE_BYTE, however many it might have been. */
+static int byte_cost(int n)
+{
+    int c = choice_cost(n);
+    return c < FREE_BYTE ? c : FREE_BYTE;
 }
 
 static int is_pinyin_letter(int32_t c)
@@ -432,7 +468,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
     int common = nl * nt > 256 && cs->syl < 0;
     /* a reading names the character: only the choice among the characters
      * with that reading is invented (charged below) */
-    int price = cs->syl >= 0 ? 0 : choice_cost(cs->lead.n) + choice_cost(cs->trail.n);
+    int price = cs->syl >= 0 ? 0 : byte_cost(cs->lead.n) + byte_cost(cs->trail.n);
     for (int i = 0; i < nl; i++) {
         unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
         for (int j = 0; j < nt; j++) {
@@ -587,19 +623,28 @@ static void wild_leads(const pool *p, int mark, int na, byteset *out)
  * the length of the run.  Returns the number kept.
  */
 #define BEAM 12
-static int keep_best(pool *p, int mark, int na)
+static int keep_best(pool *p, int mark, int na, int32_t ahead)
 {
     if (na <= BEAM)
         return na;
     cand *c = p->c + mark;
+    /* the key: the cost so far, and the step to the next character when
+     * its two bytes are known (控 of 控制 is no common character after
+     * 符, and only the 制 after it tells) */
+    int32_t key[MAXCAND];
+    for (int j = 0; j < na; j++)
+        key[j] = c[j].cost + (ahead >= 0 ? zf_lm_step(c[j].cp, ahead) : 0);
     for (int i = 0; i < BEAM; i++) { /* selection: BEAM passes over na */
         int m = i;
         for (int j = i + 1; j < na; j++)
-            if (c[j].cost < c[m].cost)
+            if (key[j] < key[m])
                 m = j;
         cand tmp = c[i];
         c[i] = c[m];
         c[m] = tmp;
+        int32_t kt = key[i];
+        key[i] = key[m];
+        key[m] = kt;
     }
     p->nc = mark + BEAM;
     return BEAM;
@@ -947,7 +992,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         cs.syl = -1;
         cs.bad_next = -1;
         cs.bridge = k == 0 && lead.n == ALL ? (int)x2 : -1;
-        int paren = 0, ok = 1;
+        int paren = 0, ok = 1, qpen = 0;
         int32_t give = -1;
         size_t scorepos = tk->end;
         if (tk->kind == TK_ASCII && tk->cp >= 0x40) {
@@ -971,6 +1016,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
             } else if (tk->end < n && (unsigned char)s[tk->end] >= 0x40
                        && (unsigned char)s[tk->end] < 0x7F) {
                 cs.bad_next = (unsigned char)s[tk->end];
+            } else if (tk->end < n && s[tk->end] == '?') {
+                qpen = LONE_QMARK;
             }
             if (cur.n == ALL && cs.syl < 0)
                 ok = 0; /* two unknown bytes and nothing names them */
@@ -1002,6 +1049,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
             }
             if (nx >= 0)
                 oldj += zf_lm_step(last, nx);
+            else
+                oldj += eol_cost(last);
             oldj += annot;
             for (int c = mark; c < mark + na; c++) {
                 int newc = p->c[c].cost;
@@ -1012,12 +1061,15 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
                 }
                 if (nx >= 0)
                     newc += zf_lm_step(l2, nx);
+                else
+                    newc += eol_cost(l2);
                 int g = oldj - newc;
                 /* with nothing but the model to go on, a run must have
                  * replaced at least two garbled characters: `展?A览` is a
                  * question mark and a letter, and 展預览 only a guess */
                 if (!named && nhan[k + 1] < 2)
                     g -= WEAK_PENALTY;
+                g -= qpen;
                 if (p->nnb < NBEST || g > p->nb[NBEST - 1].g) {
                     hyp h;
                     h.g = g;
@@ -1059,7 +1111,10 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         int na = add_column(p, prev, np, &cs, x);
         if (na == 0)
             break;
-        na = keep_best(p, mark, na);
+        int32_t ahead = -1;
+        if (!wild && k + 1 < nt && t[k + 1].kind == TK_GBK2)
+            ahead = zf_gbk_decode2(code & 0xFF, t[k + 1].code >> 8);
+        na = keep_best(p, mark, na, ahead ? ahead : -1);
         p->colmark[k] = mark;
         p->colna[k] = na;
         prev = mark;
