@@ -260,11 +260,94 @@ void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
     x->hmm = prev >= 0 && hmm_forward(lm_index(prev), x->f);
 }
 
+/* The weights hmm_forward() gives the states of character index ia, and
+ * those states, computed the same way; returns how many (0: the HMM does
+ * not know the character). */
+static size_t hmm_weights(int ia, unsigned char *st, float *ws)
+{
+    size_t lo = zf_lm_hmm_off[ia], hi = zf_lm_hmm_off[ia + 1];
+    if (lo == hi)
+        return 0;
+    float w[64], z = 0;
+    size_t n = hi - lo > 64 ? 64 : hi - lo;
+    for (size_t k = 0; k < n; k++) {
+        unsigned e = zf_lm_hmm[lo + k];
+        w[k] = zf_lm_exp8[e & 0xFF] * zf_lm_exp8[zf_lm_logpi[e >> 8]];
+        z += w[k];
+    }
+    for (size_t k = 0; k < n; k++) {
+        st[k] = (unsigned char)(zf_lm_hmm[lo + k] >> 8);
+        ws[k] = w[k] / z;
+    }
+    return n;
+}
+
+/* hmm_emit(ib, f) for the f that hmm_forward() would make from the states
+ * st[0..n) with weights ws: only the entries of f that ib's states read
+ * are made, each summed in the same order as hmm_forward() sums it, so the
+ * result is the same float.  A state's transitions are sorted by target
+ * (tables/gen_lm.py), so each is found by binary search. */
+static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, size_t n)
+{
+    float p = 0;
+    for (size_t j = zf_lm_hmm_off[ib]; j < zf_lm_hmm_off[ib + 1]; j++) {
+        unsigned t = zf_lm_hmm[j] >> 8;
+        float f = 0;
+        for (size_t k = 0; k < n; k++) {
+            size_t lo = zf_lm_trans_off[st[k]], hi = zf_lm_trans_off[st[k] + 1];
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                unsigned to = zf_lm_trans[mid] >> 8;
+                if (to == t) {
+                    f += ws[k] * zf_lm_exp8[zf_lm_trans[mid] & 0xFF];
+                    break;
+                }
+                if (to < t)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+        }
+        p += f * zf_lm_exp8[zf_lm_hmm[j] & 0xFF];
+    }
+    return p;
+}
+
+/* The step's cost given the HMM's probability p of cp after prev
+ * (hmm != 0), or without the HMM (hmm == 0); c is cp's unigram cost. */
+static int step_cost(int32_t prev, int32_t cp, int c, int hmm, float p)
+{
+    if (hmm) {
+        /* two experts, the more optimistic wins: the HMM knows running
+         * text across word boundaries (淹了, 期的), the pairs know the
+         * insides of words the HMM blurs (聊天) */
+        int h = neglog2_10(p);
+        int b = zf_lm_pair_bonus(prev, cp);
+        c = b && c - b < h ? c - b : h;
+    } else {
+        c -= zf_lm_pair_bonus(prev, cp);
+        if ((is_ascii_letter(cp) && zf_is_han(prev)) || (is_ascii_letter(prev) && zf_is_han(cp)))
+            c += LETTER_EDGE;
+    }
+    return c < 1 ? 1 : c;
+}
+
+/* The same as a zf_lm_ctx_step() after zf_lm_ctx_init(prev), without the
+ * forward step over every state: only what cp's states need. */
 int zf_lm_step(int32_t prev, int32_t cp)
 {
-    zf_lm_ctx x;
-    zf_lm_ctx_init(&x, prev);
-    return zf_lm_ctx_step(&x, cp);
+    int c = zf_lm_char_cost(cp);
+    if (prev < 0)
+        return c;
+    int ib = lm_index(cp);
+    if (ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1]) {
+        unsigned char st[64];
+        float ws[64];
+        size_t n = hmm_weights(lm_index(prev), st, ws);
+        if (n)
+            return step_cost(prev, cp, c, 1, hmm_emit_sparse(ib, st, ws, n));
+    }
+    return step_cost(prev, cp, c, 0, 0);
 }
 
 int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
@@ -274,19 +357,9 @@ int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
     if (prev < 0)
         return c;
     int ib = lm_index(cp);
-    if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1]) {
-        /* two experts, the more optimistic wins: the HMM knows running
-         * text across word boundaries (淹了, 期的), the pairs know the
-         * insides of words the HMM blurs (聊天) */
-        int h = neglog2_10(hmm_emit(ib, x->f));
-        int b = zf_lm_pair_bonus(prev, cp);
-        c = b && c - b < h ? c - b : h;
-    } else {
-        c -= zf_lm_pair_bonus(prev, cp);
-        if ((is_ascii_letter(cp) && zf_is_han(prev)) || (is_ascii_letter(prev) && zf_is_han(cp)))
-            c += LETTER_EDGE;
-    }
-    return c < 1 ? 1 : c;
+    if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1])
+        return step_cost(prev, cp, c, 1, hmm_emit(ib, x->f));
+    return step_cost(prev, cp, c, 0, 0);
 }
 
 int zf_lm_cost(const char *s, size_t n)
