@@ -458,6 +458,7 @@ typedef struct {
 static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
 {
     int start = p->nc;
+    int16_t ucost[MAXCAND]; /* zf_lm_char_cost() of each candidate */
     int nl = cs->lead.n == ALL ? 126 : cs->lead.n;
     int nt = cs->trail.n == ALL ? 126 : cs->trail.n;
     /* both bytes unknown (or nearly: one of 126 leads and one of the 23
@@ -474,7 +475,8 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
             int32_t cp = gbk_dec(l, t);
             if (!cp)
                 continue;
-            if (common && zf_lm_char_cost(cp) > COMMON_COST)
+            int uc = common ? zf_lm_char_cost(cp) : -1;
+            if (common && uc > COMMON_COST)
                 continue;
             if (cs->syl >= 0 && !zf_readings_has(cp, cs->syl))
                 continue;
@@ -484,6 +486,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
                 p->nc = start;
                 return 0;
             }
+            ucost[p->nc - start] = (int16_t)(uc >= 0 ? uc : zf_lm_char_cost(cp));
             cand *c = &p->c[p->nc++];
             c->cp = cp;
             c->lead = (unsigned char)l;
@@ -500,7 +503,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
     if (np == 0) {
         zf_lm_ctx_init(&ctx, x);
         for (int c = start; c < end; c++)
-            p->c[c].cost = zf_lm_ctx_step(&ctx, p->c[c].cp);
+            p->c[c].cost = zf_lm_ctx_step_c(&ctx, p->c[c].cp, ucost[c - start]);
     }
     /* predecessors cheapest first, so that most are cut off by the bound
      * below before the model's per-predecessor work is done */
@@ -535,7 +538,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
                 zf_lm_ctx_init(&ctx, pc->cp);
                 ready = 1;
             }
-            cost += zf_lm_ctx_step(&ctx, cc->cp);
+            cost += zf_lm_ctx_step_c(&ctx, cc->cp, ucost[c - start]);
             if (cost < cc->cost) {
                 cc->cost = cost;
                 cc->back = (int16_t)k;

@@ -169,9 +169,9 @@ size_t zf_lm_skip_common(const char *s, size_t i, size_t n)
     return i;
 }
 
-int zf_lm_pair_bonus(int32_t a, int32_t b)
+/* zf_lm_pair_bonus(a, b) with ia = lm_index(a), ib = lm_index(b). */
+static inline int pair_bonus_i(int32_t a, int ia, int32_t b, int ib)
 {
-    int ia = lm_index(a);
     if (!ia) {
         /* runs of letters and of digits are words and numbers */
         if (is_ascii_letter(a) && is_ascii_letter(b))
@@ -180,7 +180,6 @@ int zf_lm_pair_bonus(int32_t a, int32_t b)
             return 30;
         return 0;
     }
-    int ib = lm_index(b);
     if (!ib)
         return 0;
     size_t lo = zf_lm_pair_off[ia], hi = zf_lm_pair_off[ia + 1];
@@ -196,6 +195,12 @@ int zf_lm_pair_bonus(int32_t a, int32_t b)
             hi = mid;
     }
     return 0;
+}
+
+int zf_lm_pair_bonus(int32_t a, int32_t b)
+{
+    int ia = lm_index(a);
+    return pair_bonus_i(a, ia, b, ia ? lm_index(b) : 0);
 }
 
 /* A Latin letter between Han characters is rare in Chinese text (X光 and
@@ -257,7 +262,8 @@ static float hmm_emit(int ib, const float *f)
 void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
 {
     x->prev = prev;
-    x->hmm = prev >= 0 && hmm_forward(lm_index(prev), x->f);
+    x->pa = prev >= 0 ? lm_index(prev) : 0;
+    x->hmm = prev >= 0 && hmm_forward(x->pa, x->f);
 }
 
 /* The weights hmm_forward() gives the states of character index ia, and
@@ -314,18 +320,19 @@ static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, s
 }
 
 /* The step's cost given the HMM's probability p of cp after prev
- * (hmm != 0), or without the HMM (hmm == 0); c is cp's unigram cost. */
-static int step_cost(int32_t prev, int32_t cp, int c, int hmm, float p)
+ * (hmm != 0), or without the HMM (hmm == 0); c is cp's unigram cost, pa
+ * and ib the indices of prev and cp. */
+static inline int step_cost(int32_t prev, int pa, int32_t cp, int ib, int c, int hmm, float p)
 {
     if (hmm) {
         /* two experts, the more optimistic wins: the HMM knows running
          * text across word boundaries (淹了, 期的), the pairs know the
          * insides of words the HMM blurs (聊天) */
         int h = neglog2_10(p);
-        int b = zf_lm_pair_bonus(prev, cp);
+        int b = pair_bonus_i(prev, pa, cp, ib);
         c = b && c - b < h ? c - b : h;
     } else {
-        c -= zf_lm_pair_bonus(prev, cp);
+        c -= pair_bonus_i(prev, pa, cp, ib);
         if ((is_ascii_letter(cp) && zf_is_han(prev)) || (is_ascii_letter(prev) && zf_is_han(cp)))
             c += LETTER_EDGE;
     }
@@ -339,27 +346,31 @@ int zf_lm_step(int32_t prev, int32_t cp)
     int c = zf_lm_char_cost(cp);
     if (prev < 0)
         return c;
-    int ib = lm_index(cp);
+    int ib = lm_index(cp), pa = lm_index(prev);
     if (ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1]) {
         unsigned char st[64];
         float ws[64];
-        size_t n = hmm_weights(lm_index(prev), st, ws);
+        size_t n = hmm_weights(pa, st, ws);
         if (n)
-            return step_cost(prev, cp, c, 1, hmm_emit_sparse(ib, st, ws, n));
+            return step_cost(prev, pa, cp, ib, c, 1, hmm_emit_sparse(ib, st, ws, n));
     }
-    return step_cost(prev, cp, c, 0, 0);
+    return step_cost(prev, pa, cp, ib, c, 0, 0);
 }
 
-int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
+int zf_lm_ctx_step_c(const zf_lm_ctx *x, int32_t cp, int c)
 {
-    int c = zf_lm_char_cost(cp);
     int32_t prev = x->prev;
     if (prev < 0)
         return c;
     int ib = lm_index(cp);
     if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1])
-        return step_cost(prev, cp, c, 1, hmm_emit(ib, x->f));
-    return step_cost(prev, cp, c, 0, 0);
+        return step_cost(prev, x->pa, cp, ib, c, 1, hmm_emit(ib, x->f));
+    return step_cost(prev, x->pa, cp, ib, c, 0, 0);
+}
+
+int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
+{
+    return zf_lm_ctx_step_c(x, cp, zf_lm_char_cost(cp));
 }
 
 int zf_lm_cost(const char *s, size_t n)
