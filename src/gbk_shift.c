@@ -526,14 +526,14 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         for (int c = start; c < end; c++) {
             cand *cc = &p->c[c];
             int cost = pc->cost;
+            if (cost >= cc->cost)
+                continue;
             /* a `?` in the run: a pair the decoder could not read, or a
              * flattened `？` (A3 BF); either way its two bytes are unknown
              * and paid for alike, so neither reading is favoured */
             if (cs->wild && gbk_is_pair(pc->trail, cc->lead)
                 && !(pc->trail == 0xA3 && cc->lead == 0xBF))
                 continue; /* the decoder would have read that pair */
-            if (cost >= cc->cost)
-                continue;
             if (!ready) {
                 zf_lm_ctx_init(&ctx, pc->cp);
                 ready = 1;

@@ -290,31 +290,42 @@ static size_t hmm_weights(int ia, unsigned char *st, float *ws)
 
 /* hmm_emit(ib, f) for the f that hmm_forward() would make from the states
  * st[0..n) with weights ws: only the entries of f that ib's states read
- * are made, each summed in the same order as hmm_forward() sums it, so the
- * result is the same float.  A state's transitions are sorted by target
- * (tables/gen_lm.py), so each is found by binary search. */
+ * are made, each summed in the same order as hmm_forward() sums it (over
+ * the states of the previous character, first to last), so the result is
+ * the same float.  A state's transitions and a character's states are
+ * sorted by state (tables/gen_lm.py), so each state's transitions are
+ * searched once, from where the last target was found. */
 static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, size_t n)
 {
+    size_t lo_j = zf_lm_hmm_off[ib], hi_j = zf_lm_hmm_off[ib + 1];
     float p = 0;
-    for (size_t j = zf_lm_hmm_off[ib]; j < zf_lm_hmm_off[ib + 1]; j++) {
-        unsigned t = zf_lm_hmm[j] >> 8;
-        float f = 0;
+    /* 64 of ib's states at a time (a character has a dozen at most) */
+    for (size_t j0 = lo_j; j0 < hi_j; j0 += 64) {
+        size_t nj = hi_j - j0 > 64 ? 64 : hi_j - j0;
+        float f[64];
+        for (size_t j = 0; j < nj; j++)
+            f[j] = 0;
         for (size_t k = 0; k < n; k++) {
             size_t lo = zf_lm_trans_off[st[k]], hi = zf_lm_trans_off[st[k] + 1];
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                unsigned to = zf_lm_trans[mid] >> 8;
-                if (to == t) {
-                    f += ws[k] * zf_lm_exp8[zf_lm_trans[mid] & 0xFF];
-                    break;
+            for (size_t j = 0; j < nj && lo < hi; j++) {
+                unsigned t = zf_lm_hmm[j0 + j] >> 8;
+                size_t a = lo, b = hi;
+                while (a < b) {
+                    size_t mid = a + (b - a) / 2;
+                    if ((unsigned)(zf_lm_trans[mid] >> 8) < t)
+                        a = mid + 1;
+                    else
+                        b = mid;
                 }
-                if (to < t)
-                    lo = mid + 1;
-                else
-                    hi = mid;
+                if (a < hi && (unsigned)(zf_lm_trans[a] >> 8) == t) {
+                    f[j] += ws[k] * zf_lm_exp8[zf_lm_trans[a] & 0xFF];
+                    a++;
+                }
+                lo = a;
             }
         }
-        p += f * zf_lm_exp8[zf_lm_hmm[j] & 0xFF];
+        for (size_t j = 0; j < nj; j++)
+            p += f[j] * zf_lm_exp8[zf_lm_hmm[j0 + j] & 0xFF];
     }
     return p;
 }
