@@ -41,12 +41,46 @@
 #include "zf.h"
 
 #include "gbk.h"
+#include "gbk_pairs.h"
 
-int32_t zf_gbk_decode2(unsigned lead, unsigned trail)
+/* zf_gbk_decode2(), inlined in the realigner's loops. */
+static inline int32_t gbk_dec(unsigned lead, unsigned trail)
 {
     if (lead < 0x81 || lead > 0xFE || trail < 0x40 || trail > 0xFE)
         return 0;
     return zf_gbk_dec[(lead - 0x81) * 191 + (trail - 0x40)];
+}
+
+int32_t zf_gbk_decode2(unsigned lead, unsigned trail)
+{
+    return gbk_dec(lead, trail);
+}
+
+/* Whether lead, trail is a character: gbk_dec(lead, trail) != 0, by one
+ * bit of tables/gbk_pairs.h (lead and trail any byte). */
+static inline int gbk_is_pair(unsigned lead, unsigned trail)
+{
+    if (lead - 0x81u > 0xFEu - 0x81u || trail > 0xFF)
+        return 0;
+    return (int)((zf_gbk_pair[(lead - 0x81) * 4 + (trail >> 6)] >> (trail & 63)) & 1);
+}
+
+/* The bytes l in 0x81-0xFE that, after the byte t, make no character (or
+ * the flattened `？`, A3 BF): bit l & 63 of m[0] for l in 0x80-0xBF, of
+ * m[1] for l in 0xC0-0xFF. */
+static inline void gbk_unread_leads(unsigned t, uint64_t m[2])
+{
+    /* 0x81-0xFE: every bit of both words but 0x80 and 0xFF */
+    const uint64_t lo = ~(uint64_t)1, hi = ~((uint64_t)1 << 63);
+    if (t - 0x81u > 0xFEu - 0x81u) {
+        m[0] = lo;
+        m[1] = hi;
+        return;
+    }
+    m[0] = ~zf_gbk_pair[(t - 0x81) * 4 + 2] & lo;
+    m[1] = ~zf_gbk_pair[(t - 0x81) * 4 + 3] & hi;
+    if (t == 0xA3)
+        m[0] |= (uint64_t)1 << (0xBF & 63);
 }
 
 /* The GBK code of cp: lead << 8 | trail, a single byte (< 0x100, ASCII or
@@ -358,7 +392,7 @@ static void bridge_leads(unsigned x2, int syl, byteset *out)
 {
     out->n = 0;
     for (unsigned l = 0x81; l <= 0xFE; l++) {
-        int32_t cp = zf_gbk_decode2(x2, l);
+        int32_t cp = gbk_dec(x2, l);
         if (cp && zf_readings_has(cp, syl))
             out->v[out->n++] = (unsigned char)l;
     }
@@ -460,6 +494,7 @@ typedef struct {
 static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
 {
     int start = p->nc;
+    int16_t ucost[MAXCAND]; /* zf_lm_char_cost() of each candidate */
     int nl = cs->lead.n == ALL ? 126 : cs->lead.n;
     int nt = cs->trail.n == ALL ? 126 : cs->trail.n;
     /* both bytes unknown (or nearly: one of 126 leads and one of the 23
@@ -473,19 +508,21 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
         for (int j = 0; j < nt; j++) {
             unsigned t = cs->trail.n == ALL ? 0x81u + (unsigned)j : cs->trail.v[j];
-            int32_t cp = zf_gbk_decode2(l, t);
+            int32_t cp = gbk_dec(l, t);
             if (!cp)
                 continue;
-            if (common && zf_lm_char_cost(cp) > COMMON_COST)
+            int uc = common ? zf_lm_char_cost(cp) : -1;
+            if (common && uc > COMMON_COST)
                 continue;
             if (cs->syl >= 0 && !zf_readings_has(cp, cs->syl))
                 continue;
-            if (cs->bad_next >= 0 && zf_gbk_decode2(t, (unsigned)cs->bad_next))
+            if (cs->bad_next >= 0 && gbk_is_pair(t, (unsigned)cs->bad_next))
                 continue;
             if (p->nc >= MAXCAND) {
                 p->nc = start;
                 return 0;
             }
+            ucost[p->nc - start] = (int16_t)(uc >= 0 ? uc : zf_lm_char_cost(cp));
             cand *c = &p->c[p->nc++];
             c->cp = cp;
             c->lead = (unsigned char)l;
@@ -502,7 +539,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
     if (np == 0) {
         zf_lm_ctx_init(&ctx, x);
         for (int c = start; c < end; c++)
-            p->c[c].cost = zf_lm_ctx_step(&ctx, p->c[c].cp);
+            p->c[c].cost = zf_lm_ctx_step_c(&ctx, p->c[c].cp, ucost[c - start]);
     }
     /* predecessors cheapest first, so that most are cut off by the bound
      * below before the model's per-predecessor work is done */
@@ -525,19 +562,19 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         for (int c = start; c < end; c++) {
             cand *cc = &p->c[c];
             int cost = pc->cost;
+            if (cost >= cc->cost)
+                continue;
             /* a `?` in the run: a pair the decoder could not read, or a
              * flattened `？` (A3 BF); either way its two bytes are unknown
              * and paid for alike, so neither reading is favoured */
-            if (cs->wild && zf_gbk_decode2(pc->trail, cc->lead)
+            if (cs->wild && gbk_is_pair(pc->trail, cc->lead)
                 && !(pc->trail == 0xA3 && cc->lead == 0xBF))
                 continue; /* the decoder would have read that pair */
-            if (cost >= cc->cost)
-                continue;
             if (!ready) {
                 zf_lm_ctx_init(&ctx, pc->cp);
                 ready = 1;
             }
-            cost += zf_lm_ctx_step(&ctx, cc->cp);
+            cost += zf_lm_ctx_step_c(&ctx, cc->cp, ucost[c - start]);
             if (cost < cc->cost) {
                 cc->cost = cost;
                 cc->back = (int16_t)k;
@@ -584,33 +621,28 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
 static void make_wild_trails(byteset *b)
 {
     b->n = 0;
-    for (unsigned t = 0x81; t <= 0xFE; t++)
-        for (unsigned l = 0x81; l <= 0xFE; l++)
-            if (!zf_gbk_decode2(t, l) || (t == 0xA3 && l == 0xBF)) {
-                b->v[b->n++] = (unsigned char)t;
-                break;
-            }
+    for (unsigned t = 0x81; t <= 0xFE; t++) {
+        uint64_t m[2];
+        gbk_unread_leads(t, m);
+        if (m[0] | m[1])
+            b->v[b->n++] = (unsigned char)t;
+    }
 }
 
 /* The lead bytes that, after the trail byte of some candidate of the
  * column p->c[mark .. mark + na), make a pair the decoder could not read. */
 static void wild_leads(const pool *p, int mark, int na, byteset *out)
 {
-    unsigned char seen[256], lead[256];
-    memset(seen, 0, sizeof seen);
-    memset(lead, 0, sizeof lead);
+    uint64_t lead[2] = {0, 0};
     for (int c = mark; c < mark + na; c++) {
-        unsigned t = p->c[c].trail;
-        if (seen[t])
-            continue;
-        seen[t] = 1;
-        for (unsigned l = 0x81; l <= 0xFE; l++)
-            if (!zf_gbk_decode2(t, l) || (t == 0xA3 && l == 0xBF))
-                lead[l] = 1;
+        uint64_t m[2];
+        gbk_unread_leads(p->c[c].trail, m);
+        lead[0] |= m[0];
+        lead[1] |= m[1];
     }
     out->n = 0;
     for (unsigned l = 0x81; l <= 0xFE; l++)
-        if (lead[l])
+        if ((lead[l >> 6 & 1] >> (l & 63)) & 1)
             out->v[out->n++] = (unsigned char)l;
 }
 
@@ -711,7 +743,7 @@ static size_t resume_at(const char *s, size_t n, size_t i)
 
 static int unreadable(unsigned t, unsigned l)
 {
-    return !zf_gbk_decode2(t, l) || (t == 0xA3 && l == 0xBF);
+    return !gbk_is_pair(t, l) || (t == 0xA3 && l == 0xBF);
 }
 
 #define WIN_CAP ((int)(sizeof ((pool *)0)->win / sizeof(int32_t)))

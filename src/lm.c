@@ -169,9 +169,9 @@ size_t zf_lm_skip_common(const char *s, size_t i, size_t n)
     return i;
 }
 
-int zf_lm_pair_bonus(int32_t a, int32_t b)
+/* zf_lm_pair_bonus(a, b) with ia = lm_index(a), ib = lm_index(b). */
+static inline int pair_bonus_i(int32_t a, int ia, int32_t b, int ib)
 {
-    int ia = lm_index(a);
     if (!ia) {
         /* runs of letters and of digits are words and numbers */
         if (is_ascii_letter(a) && is_ascii_letter(b))
@@ -180,7 +180,6 @@ int zf_lm_pair_bonus(int32_t a, int32_t b)
             return 30;
         return 0;
     }
-    int ib = lm_index(b);
     if (!ib)
         return 0;
     size_t lo = zf_lm_pair_off[ia], hi = zf_lm_pair_off[ia + 1];
@@ -196,6 +195,12 @@ int zf_lm_pair_bonus(int32_t a, int32_t b)
             hi = mid;
     }
     return 0;
+}
+
+int zf_lm_pair_bonus(int32_t a, int32_t b)
+{
+    int ia = lm_index(a);
+    return pair_bonus_i(a, ia, b, ia ? lm_index(b) : 0);
 }
 
 /* A Latin letter between Han characters is rare in Chinese text (X光 and
@@ -257,36 +262,126 @@ static float hmm_emit(int ib, const float *f)
 void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
 {
     x->prev = prev;
-    x->hmm = prev >= 0 && hmm_forward(lm_index(prev), x->f);
+    x->pa = prev >= 0 ? lm_index(prev) : 0;
+    x->hmm = prev >= 0 && hmm_forward(x->pa, x->f);
 }
 
-int zf_lm_step(int32_t prev, int32_t cp)
+/* The weights hmm_forward() gives the states of character index ia, and
+ * those states, computed the same way; returns how many (0: the HMM does
+ * not know the character). */
+static size_t hmm_weights(int ia, unsigned char *st, float *ws)
 {
-    zf_lm_ctx x;
-    zf_lm_ctx_init(&x, prev);
-    return zf_lm_ctx_step(&x, cp);
+    size_t lo = zf_lm_hmm_off[ia], hi = zf_lm_hmm_off[ia + 1];
+    if (lo == hi)
+        return 0;
+    float w[64], z = 0;
+    size_t n = hi - lo > 64 ? 64 : hi - lo;
+    for (size_t k = 0; k < n; k++) {
+        unsigned e = zf_lm_hmm[lo + k];
+        w[k] = zf_lm_exp8[e & 0xFF] * zf_lm_exp8[zf_lm_logpi[e >> 8]];
+        z += w[k];
+    }
+    for (size_t k = 0; k < n; k++) {
+        st[k] = (unsigned char)(zf_lm_hmm[lo + k] >> 8);
+        ws[k] = w[k] / z;
+    }
+    return n;
 }
 
-int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
+/* hmm_emit(ib, f) for the f that hmm_forward() would make from the states
+ * st[0..n) with weights ws: only the entries of f that ib's states read
+ * are made, each summed in the same order as hmm_forward() sums it (over
+ * the states of the previous character, first to last), so the result is
+ * the same float.  A state's transitions and a character's states are
+ * sorted by state (tables/gen_lm.py), so each state's transitions are
+ * searched once, from where the last target was found. */
+static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, size_t n)
 {
-    int c = zf_lm_char_cost(cp);
-    int32_t prev = x->prev;
-    if (prev < 0)
-        return c;
-    int ib = lm_index(cp);
-    if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1]) {
+    size_t lo_j = zf_lm_hmm_off[ib], hi_j = zf_lm_hmm_off[ib + 1];
+    float p = 0;
+    /* 64 of ib's states at a time (a character has a dozen at most) */
+    for (size_t j0 = lo_j; j0 < hi_j; j0 += 64) {
+        size_t nj = hi_j - j0 > 64 ? 64 : hi_j - j0;
+        float f[64];
+        for (size_t j = 0; j < nj; j++)
+            f[j] = 0;
+        for (size_t k = 0; k < n; k++) {
+            size_t lo = zf_lm_trans_off[st[k]], hi = zf_lm_trans_off[st[k] + 1];
+            for (size_t j = 0; j < nj && lo < hi; j++) {
+                unsigned t = zf_lm_hmm[j0 + j] >> 8;
+                size_t a = lo, b = hi;
+                while (a < b) {
+                    size_t mid = a + (b - a) / 2;
+                    if ((unsigned)(zf_lm_trans[mid] >> 8) < t)
+                        a = mid + 1;
+                    else
+                        b = mid;
+                }
+                if (a < hi && (unsigned)(zf_lm_trans[a] >> 8) == t) {
+                    f[j] += ws[k] * zf_lm_exp8[zf_lm_trans[a] & 0xFF];
+                    a++;
+                }
+                lo = a;
+            }
+        }
+        for (size_t j = 0; j < nj; j++)
+            p += f[j] * zf_lm_exp8[zf_lm_hmm[j0 + j] & 0xFF];
+    }
+    return p;
+}
+
+/* The step's cost given the HMM's probability p of cp after prev
+ * (hmm != 0), or without the HMM (hmm == 0); c is cp's unigram cost, pa
+ * and ib the indices of prev and cp. */
+static inline int step_cost(int32_t prev, int pa, int32_t cp, int ib, int c, int hmm, float p)
+{
+    if (hmm) {
         /* two experts, the more optimistic wins: the HMM knows running
          * text across word boundaries (淹了, 期的), the pairs know the
          * insides of words the HMM blurs (聊天) */
-        int h = neglog2_10(hmm_emit(ib, x->f));
-        int b = zf_lm_pair_bonus(prev, cp);
+        int h = neglog2_10(p);
+        int b = pair_bonus_i(prev, pa, cp, ib);
         c = b && c - b < h ? c - b : h;
     } else {
-        c -= zf_lm_pair_bonus(prev, cp);
+        c -= pair_bonus_i(prev, pa, cp, ib);
         if ((is_ascii_letter(cp) && zf_is_han(prev)) || (is_ascii_letter(prev) && zf_is_han(cp)))
             c += LETTER_EDGE;
     }
     return c < 1 ? 1 : c;
+}
+
+/* The same as a zf_lm_ctx_step() after zf_lm_ctx_init(prev), without the
+ * forward step over every state: only what cp's states need. */
+int zf_lm_step(int32_t prev, int32_t cp)
+{
+    int c = zf_lm_char_cost(cp);
+    if (prev < 0)
+        return c;
+    int ib = lm_index(cp), pa = lm_index(prev);
+    if (ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1]) {
+        unsigned char st[64];
+        float ws[64];
+        size_t n = hmm_weights(pa, st, ws);
+        if (n)
+            return step_cost(prev, pa, cp, ib, c, 1, hmm_emit_sparse(ib, st, ws, n));
+    }
+    return step_cost(prev, pa, cp, ib, c, 0, 0);
+}
+
+int zf_lm_ctx_step_c(const zf_lm_ctx *x, int32_t cp, int c)
+{
+    int32_t prev = x->prev;
+    if (prev < 0)
+        return c;
+    int ib = lm_index(cp);
+    if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1])
+        return step_cost(prev, x->pa, cp, ib, c, 1, hmm_emit(ib, x->f));
+    return step_cost(prev, x->pa, cp, ib, c, 0, 0);
+}
+
+int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)
+{
+    return zf_lm_ctx_step_c(x, cp, zf_lm_char_cost(cp));
 }
 
 int zf_lm_cost(const char *s, size_t n)

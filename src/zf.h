@@ -279,11 +279,15 @@ int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc);
 #define ZF_LM_SIMP 2
 typedef struct zf_lm_ctx {
     int32_t prev;
+    int pa;      /* the model's index of prev */
     int hmm;
     float f[256];
 } zf_lm_ctx;
 void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
 int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp);
+/* zf_lm_ctx_step() for a cp whose zf_lm_char_cost() is c, for a search
+ * that scores the same characters after many others. */
+int zf_lm_ctx_step_c(const zf_lm_ctx *x, int32_t cp, int c);
 int zf_lm_char_cost(int32_t cp);
 /* The first offset at or after i of s[0..n) that is not a character of
  * U+3000-U+9FFF (three bytes, led by E3..E9) below U+3400 or with
