@@ -150,7 +150,10 @@ typedef struct {
  * AA-AF (user-defined rows). */
 #define WILD_PAIR1 0x101
 #define WILD_PAIR2 0x102
-#define IS_WILD(b) ((b) >= WILD && (b) <= WILD_PAIR2)
+/* A lone byte lost where a stretch decoded apart ended (a garbled clause
+ * in good text): the byte after it was never its trail. */
+#define WILD_END 0x103
+#define IS_WILD(b) ((b) >= WILD && (b) <= WILD_END)
 
 /* An ASCII space after a byte >= 0x80 in a code-page run: a space, or a
  * no-break space 0xA0 that a later step turned into a space (UTF-8's
@@ -261,14 +264,13 @@ static int wild_cands(const run *r, int p, unsigned *vals, int *pen)
      * constrains the lost byte (志 is D6 BE, which as UTF-8 is Hebrew) */
     if (r->byte[p] == WILD_PAIR1) {
         int n = 0;
-        for (unsigned v = 0xA1; v <= 0xAF; v++)
-            if (v < 0xA8 || v > 0xA9) {
-                vals[n] = v;
-                pen[n++] = 0;
-            }
+        for (unsigned v = 0xA1; v <= 0xAF; v++) {
+            vals[n] = v;
+            pen[n++] = 0;
+        }
         return n;
     }
-    if (r->byte[p] == WILD_PAIR2)
+    if (r->byte[p] == WILD_PAIR2 || r->byte[p] == WILD_END)
         next = -1;
     if (next >= 0 && !IS_WILD(next)) {
         int len = char_len((unsigned)next, 1);
@@ -305,13 +307,24 @@ static int wild_cands(const run *r, int p, unsigned *vals, int *pen)
 }
 
 /* The candidates for one character of an island. */
-#define MAXALT 32
+#define MAXALT 256
 typedef struct {
     int32_t cp[MAXALT];
     int pen[MAXALT];
+    uint8_t first[MAXALT], last[MAXALT]; /* its first and last byte */
     int n;
     int end;    /* byte after the character */
+    int wild;   /* a byte of it was lost: the candidates are guesses */
 } slot;
+
+/* A guess of a character from lost bytes in a Simplified text that is a
+ * Traditional form (or the other way round): the model reads 價 as 价,
+ * so only the script of the characters around tells it from 像 (E5 83 xx
+ * both). */
+#define SCRIPT_PEN 40
+/* What a reading costs where a pair it says the decoder lost is a GBK
+ * character (all but impossible) */
+#define PAIR_DEFINED 400
 
 /*
  * Decode r->byte from b0 as UTF-8 (utf8 != 0) or GBK into out[] (endb[k]:
@@ -341,6 +354,8 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 break;
             t->cp[0] = (int32_t)c; /* ASCII inside the island, tentatively */
             t->pen[0] = 0;
+            t->first[0] = t->last[0] = (uint8_t)c;
+            t->wild = 0;
             t->n = 1;
             t->end = ++b;
             ns++;
@@ -383,6 +398,11 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     pen += cpen[k][idx[k]];
                 }
                 int32_t cp = decode_one(v, len, utf8);
+                /* a pair the GBK decoder lost whole made no character */
+                for (int k = 0; k + 1 < len && cp >= 0; k++)
+                    if (r->byte[b + k] == WILD_PAIR1 && r->byte[b + k + 1] == WILD_PAIR2
+                        && zf_gbk_decode2(v[k], v[k + 1]))
+                        cp = -1;
                 /* U+FFFD read as CP1252 (`ï¿½`) is a character lost
                  * before: it stays one (and a second reading may use it) */
                 if (cp >= 0 && (printable(cp) || (cp == 0xFFFD && r->wild == cp1252_undefined))
@@ -395,11 +415,15 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                         while (at > 0 && tcost[at - 1] > cost) {
                             t->cp[at] = t->cp[at - 1];
                             t->pen[at] = t->pen[at - 1];
+                            t->first[at] = t->first[at - 1];
+                            t->last[at] = t->last[at - 1];
                             tcost[at] = tcost[at - 1];
                             at--;
                         }
                         t->cp[at] = cp;
                         t->pen[at] = pen;
+                        t->first[at] = (uint8_t)v[0];
+                        t->last[at] = (uint8_t)v[len - 1];
                         tcost[at] = cost;
                     }
                 }
@@ -414,6 +438,9 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         }
         if (t->n == 0)
             break;
+        t->wild = 0;
+        for (int k = 0; k < tlen; k++)
+            t->wild |= IS_WILD(r->byte[b + k]);
         b += tlen;
         t->end = b;
         ns++;
@@ -431,9 +458,25 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         *nout = 0;
         return 0;
     }
+    /* UTF-8 read as GBK: a guess takes the script of the characters
+     * that came through whole */
+    if (!r->wild) {
+        int simp = 0, trad = 0;
+        for (int i = 0; i < ns; i++)
+            if (!sl[i].wild && sl[i].n == 1) {
+                int sc = zf_lm_script(sl[i].cp[0]);
+                simp += sc == ZF_LM_SIMP;
+                trad += sc == ZF_LM_TRAD;
+            }
+        int wrong = simp > trad ? ZF_LM_TRAD : trad > simp ? ZF_LM_SIMP : 0;
+        for (int i = 0; i < ns && wrong; i++)
+            for (int k = 0; k < sl[i].n && sl[i].wild; k++)
+                if (zf_lm_script(sl[i].cp[k]) == wrong)
+                    sl[i].pen[k] += SCRIPT_PEN;
+    }
     /* Viterbi over the slots */
     int (*cost)[MAXALT] = malloc((size_t)ns * sizeof *cost);
-    int8_t (*back)[MAXALT] = malloc((size_t)ns * sizeof *back);
+    int16_t (*back)[MAXALT] = malloc((size_t)ns * sizeof *back);
     if (!cost || !back) {
         free(cost);
         free(back);
@@ -442,22 +485,33 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         return 0;
     }
     for (int i = 0; i < ns; i++) {
-        for (int k = 0; k < sl[i].n; k++) {
-            int best = -1, bc = 0;
-            if (i == 0) {
-                bc = zf_lm_step(before, sl[i].cp[k]);
-            } else {
-                for (int j = 0; j < sl[i - 1].n; j++) {
-                    int c2 = cost[i - 1][j] + zf_lm_step(sl[i - 1].cp[j], sl[i].cp[k]);
-                    if (best < 0 || c2 < bc) {
-                        best = j;
-                        bc = c2;
-                    }
+        if (i == 0) {
+            for (int k = 0; k < sl[i].n; k++) {
+                cost[i][k] = zf_lm_step(before, sl[i].cp[k]) + sl[i].pen[k];
+                back[i][k] = -1;
+            }
+            continue;
+        }
+        /* a pair the GBK decoder lost whole across two characters made
+         * no character either */
+        int straddle = r->byte[sl[i - 1].end - 1] == WILD_PAIR1 && r->byte[sl[i - 1].end] == WILD_PAIR2;
+        for (int k = 0; k < sl[i].n; k++)
+            back[i][k] = -1;
+        for (int j = 0; j < sl[i - 1].n; j++) {
+            zf_lm_ctx x;
+            zf_lm_ctx_init(&x, sl[i - 1].cp[j]);
+            for (int k = 0; k < sl[i].n; k++) {
+                int c2 = cost[i - 1][j] + zf_lm_ctx_step(&x, sl[i].cp[k]);
+                if (straddle && zf_gbk_decode2(sl[i - 1].last[j], sl[i].first[k]))
+                    c2 += PAIR_DEFINED;
+                if (back[i][k] < 0 || c2 < cost[i][k]) {
+                    back[i][k] = (int16_t)j;
+                    cost[i][k] = c2;
                 }
             }
-            cost[i][k] = bc + sl[i].pen[k];
-            back[i][k] = (int8_t)best;
         }
+        for (int k = 0; k < sl[i].n; k++)
+            cost[i][k] += sl[i].pen[k];
     }
     int k = 0;
     for (int j = 1; j < sl[ns - 1].n; j++)
@@ -820,11 +874,22 @@ static int gbk_utf8ish(int32_t cp)
         && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
 }
 
+/* Whether offset o is one of flip[0..nflip). */
+static int flipped(const size_t *flip, int nflip, size_t o)
+{
+    for (int k = 0; k < nflip; k++)
+        if (flip[k] == o)
+            return 1;
+    return 0;
+}
+
 /* The run of UTF-8-read-as-GBK characters from a to le (at most): its
  * GBK bytes, a U+FFFD as one lost byte or, with pairs, as a lost pair
- * when a non-ASCII character follows (WILD_PAIR1).  Returns its end; *rare
- * counts the characters that are evidence of the damage. */
-static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rare)
+ * (WILD_PAIR1): by default when a non-ASCII character follows, the other
+ * way for the U+FFFD at the offsets flip[0..nflip).  Returns its end;
+ * *rare counts the characters that are evidence of the damage. */
+static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *flip, int nflip,
+                      run *r, int *rare)
 {
     size_t j = a;
     *rare = 0;
@@ -837,10 +902,13 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rar
         } else if (c == 0xFFFD) {
             code = WILD;
             int32_t nx = char_at(sc, j + (size_t)l);
-            if (pairs && nx >= 0x80 && r->nb + 2 < MAXRUN * 2) {
+            int flip1 = pairs && flipped(flip, nflip, j);
+            if (pairs && (nx >= 0x80) != flip1 && r->nb + 2 < MAXRUN * 2) {
                 r->bsrc[r->nb] = r->n;
                 r->byte[r->nb++] = WILD_PAIR1;
                 code = WILD_PAIR2;
+            } else if (flip1) {
+                code = WILD_END;
             }
         } else if (c == 0x20AC) {
             /* code page 936 reads 0x80 alone as the euro sign, and 0x80
@@ -877,6 +945,28 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rar
     return j;
 }
 
+/* How much a run reads better decoded as UTF-8, all its pieces counted. */
+static long run_gain(scan *sc, run *r)
+{
+    piece pc[MAXRUN];
+    int32_t dbuf[MAXRUN * 2];
+    int fails;
+    int np = plan(sc, r, 1, pc, dbuf, &fails);
+    long g = 0;
+    for (int k = 0; k < np; k++)
+        g += pc[k].gain;
+    return g;
+}
+
+/* The characters around a U+FFFD that decide how it is read. */
+#define FLIP_BEFORE 4
+#define FLIP_AFTER 6
+/* What reading a U+FFFD the other way costs: a lone byte lost before a
+ * non-ASCII character is the end of a stretch decoded apart only where
+ * that reads better by more than the constraint it lifts (the byte after
+ * no longer says which values it could not have had) */
+#define FLIP_END WILD_UNLIKELY
+
 /* Mechanism 3: a rare character at i whose GBK bytes could be UTF-8's.
  * Takes the run of such characters around it (from `from` on, ASCII
  * allowed between them) back to GBK bytes and decodes them as UTF-8. */
@@ -894,7 +984,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
     }
     run *r = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
     int rare = 0;
-    size_t j = gbk_run(sc, a, le, 0, r, &rare);
+    size_t j = gbk_run(sc, a, le, 0, NULL, 0, r, &rare);
     /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
      * only among other garbled characters (or doubled): a text may well
      * talk about “锟斤拷” */
@@ -909,15 +999,43 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         }
     if (rare < 2)
         return j;
-    /* which decoder lost the bytes: read U+FFFD both ways when it can
-     * stand for a pair, and keep the reading that repairs more */
-    int has_pair = 0;
-    for (int k = 0; k + 1 < r->n && !has_pair; k++)
-        has_pair = r->cp[k] == 0xFFFD && r->cp[k + 1] >= 0x80;
-    if (has_pair) {
+    /* which decoder lost the bytes: read U+FFFD both ways, and keep the
+     * reading that repairs more.  WHATWG's decoder loses a pair where
+     * the trail byte is not ASCII, a lone lead where it is; but a lone
+     * lead also ends a stretch decoded apart (a garbled clause in good
+     * text), and the pair's trail may be followed by ASCII: each U+FFFD
+     * is read the other way where that reads better among its
+     * neighbours */
+    int has_wild = 0;
+    for (int k = 0; k < r->n && !has_wild; k++)
+        has_wild = r->cp[k] == 0xFFFD;
+    if (has_wild) {
+        size_t flip[MAXRUN];
+        int nflip = 0;
+        run *w = malloc(sizeof *w);
+        if (!w) {
+            *err = ZHFIX_ENOMEM;
+            return j;
+        }
+        for (int k = 0; k < r->n; k++) {
+            if (r->cp[k] != 0xFFFD)
+                continue;
+            int lo = k >= FLIP_BEFORE ? k - FLIP_BEFORE : 0;
+            int hi = k + FLIP_AFTER < r->n ? k + FLIP_AFTER : r->n;
+            int wr = 0;
+            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+            gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip, w, &wr);
+            long g0 = run_gain(sc, w);
+            flip[nflip] = r->off[k];
+            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+            gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip + 1, w, &wr);
+            if (run_gain(sc, w) - FLIP_END > g0)
+                nflip++;
+        }
+        free(w);
         run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
         int rare2 = 0;
-        size_t j2 = gbk_run(sc, a, le, 1, r2, &rare2);
+        size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
         long s1 = -1, s2 = -1;
         int f = 0;
         *err = repair_run(sc, r, TRY_UTF8, 0, &s1, &f);
@@ -925,7 +1043,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             *err = repair_run(sc, r2, TRY_UTF8, 0, &s2, &f);
         if (*err)
             return j;
-        if (s2 > s1) {
+        if (s2 - (long)nflip * FLIP_END > s1) {
             *err = repair_run(sc, r2, TRY_UTF8, 1, NULL, NULL);
             return j2;
         }
