@@ -119,6 +119,14 @@ static int printable(int32_t c)
 
 /* ---- the line scanner ------------------------------------------------ */
 
+/* The pairs of neighbouring Han characters a document attests: a set of
+ * keys a << 21 | b, open addressing (0: empty). */
+typedef struct {
+    uint64_t *k;
+    size_t cap, n;
+    int built;
+} pairset;
+
 typedef struct {
     const char *s;
     size_t n;
@@ -126,6 +134,7 @@ typedef struct {
     /* the last run mechanism 4 looked at and left alone: a trigger inside
      * it (each U+FFFD of a line of UTF-8 read as GBK) does not look again */
     size_t b5_lo, b5_hi;
+    pairset seen;  /* mechanism 3's, built when first needed */
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -138,7 +147,51 @@ typedef struct {
     int n;
     const unsigned char *wild; /* what a lost byte may have been */
     int nwild;
+    const pairset *seen;       /* pairs the document attests, or NULL */
 } run;
+
+static uint64_t pair_key(int32_t a, int32_t b)
+{
+    return (uint64_t)(uint32_t)a << 21 | (uint64_t)(uint32_t)b;
+}
+
+static size_t pair_slot(const pairset *p, uint64_t key)
+{
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (p->cap - 1);
+    while (p->k[h] && p->k[h] != key)
+        h = (h + 1) & (p->cap - 1);
+    return h;
+}
+
+static int pair_seen(const pairset *p, int32_t a, int32_t b)
+{
+    return p && p->n && p->k[pair_slot(p, pair_key(a, b))] != 0;
+}
+
+/* Adds the pair a b; returns -1 when out of memory. */
+static int pair_add(pairset *p, int32_t a, int32_t b)
+{
+    if (2 * (p->n + 1) > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        pairset q = {calloc(cap, sizeof *q.k), cap, 0, 0};
+        if (!q.k)
+            return -1;
+        for (size_t k = 0; k < p->cap; k++)
+            if (p->k[k])
+                q.k[pair_slot(&q, p->k[k])] = p->k[k];
+        q.n = p->n;
+        free(p->k);
+        p->k = q.k;
+        p->cap = cap;
+    }
+    uint64_t key = pair_key(a, b);
+    size_t h = pair_slot(p, key);
+    if (!p->k[h]) {
+        p->k[h] = key;
+        p->n++;
+    }
+    return 0;
+}
 
 /* A byte the wrong decoder replaced by U+FFFD. */
 #define WILD 0x100
@@ -325,6 +378,10 @@ typedef struct {
 /* What a reading costs where a pair it says the decoder lost is a GBK
  * character (all but impossible) */
 #define PAIR_DEFINED 400
+/* What a guess gains where it makes a pair the document attests. */
+#ifndef SEEN_BONUS
+#define SEEN_BONUS 60
+#endif
 
 /*
  * Decode r->byte from b0 as UTF-8 (utf8 != 0) or GBK into out[] (endb[k]:
@@ -504,6 +561,8 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 int c2 = cost[i - 1][j] + zf_lm_ctx_step(&x, sl[i].cp[k]);
                 if (straddle && zf_gbk_decode2(sl[i - 1].last[j], sl[i].first[k]))
                     c2 += PAIR_DEFINED;
+                if ((sl[i].wild || sl[i - 1].wild) && pair_seen(r->seen, sl[i - 1].cp[j], sl[i].cp[k]))
+                    c2 -= SEEN_BONUS;
                 if (back[i][k] < 0 || c2 < cost[i][k]) {
                     back[i][k] = (int16_t)j;
                     cost[i][k] = c2;
@@ -619,6 +678,15 @@ static int wild_before_stray(const run *r, int sb, int e)
     return 0;
 }
 
+/* Whether a byte of [sb, e) was lost. */
+static int wild_in(const run *r, int sb, int e)
+{
+    for (int k = sb; k < e; k++)
+        if (IS_WILD(r->byte[k]))
+            return 1;
+    return 0;
+}
+
 /* The pieces codec utf8 makes of the run: every island, cut at the ASCII
  * between its characters (each stretch of non-ASCII characters is judged
  * alone: an island may join good accented Latin to garbled text across a
@@ -649,12 +717,18 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
         while (nd > 0) {
             len = endb[nd - 1] - b;
             int sb = nd > 1 ? endb[nd - 2] : b;
-            if ((b + len < r->nb && r->bsrc[b + len] == r->bsrc[b + len - 1])
+            /* (a pair lost whole may end it in the middle: the rest of
+             * the pair, a character lost, stays lost) */
+            if ((b + len < r->nb && r->bsrc[b + len] == r->bsrc[b + len - 1]
+                 && r->byte[b + len] != WILD_PAIR2)
                 || (dec[nd - 1] < 0x80 && (sb == 0 || r->bsrc[sb - 1] != r->bsrc[sb]))
                 /* UTF-8 read as GBK: Chinese is three bytes a character,
                  * so a two-byte character at the end is good text after
-                 * the run read on (权 is C8 A8 in GBK, Ȩ in UTF-8) */
-                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800)
+                 * the run read on (权 is C8 A8 in GBK, Ȩ in UTF-8), but
+                 * for one guessed from lost bytes (第 and a no-break
+                 * space, `绗��1`) */
+                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800
+                    && !wild_in(r, sb, b + len))
                 || (utf8 && wild_before_stray(r, sb, b + len)))
                 nd--;
             else
@@ -945,6 +1019,62 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
     return j;
 }
 
+/* The pairs of Han characters the document attests, for guesses of lost
+ * bytes (a document repeats its words: 套接字 whole in one place tells
+ * 套 from 对 where its bytes were lost in another): pairs of common
+ * characters as found, and pairs of characters that UTF-8 read as GBK
+ * spells whole (three bytes each, none lost, one after the other). */
+static int seen_build(scan *sc)
+{
+    pairset *p = &sc->seen;
+    p->built = 1;
+    const char *s = sc->s;
+    size_t n = sc->n, i = 0;
+    int32_t prev = -1;           /* the character before, as found */
+    unsigned char buf[8];        /* the GBK bytes of the last characters */
+    int nbuf = 0;
+    int32_t dprev = -1;          /* the last character decoded from them */
+    while (i < n) {
+        int32_t c;
+        int l = zf_utf8_next(s + i, n - i, &c);
+        i += (size_t)l;
+        if (zf_is_han(prev) && zf_is_han(c) && zf_lm_char_cost(prev) < 150
+            && zf_lm_char_cost(c) < 150 && pair_add(p, prev, c))
+            return -1;
+        prev = c;
+        unsigned code = c == 0x20AC ? 0x80 : gbk_utf8ish(c) ? zf_gbk_encode(c) : 0;
+        if (!code) {
+            nbuf = 0;
+            dprev = -1;
+            continue;
+        }
+        if (code > 0xFF)
+            buf[nbuf++] = (unsigned char)(code >> 8);
+        buf[nbuf++] = (unsigned char)code;
+        /* a three-byte character ending at the last byte, or one byte
+         * before it (its last byte is a lead byte of GBK) */
+        for (int end = nbuf; end >= 3 && end >= nbuf - 1; end--) {
+            unsigned v[3] = {buf[end - 3], buf[end - 2], buf[end - 1]};
+            int32_t d = v[0] >= 0xE3 && v[0] <= 0xE9 ? decode_one(v, 3, 1) : -1;
+            if (d < 0)
+                continue;
+            if (zf_is_han(dprev) && zf_is_han(d) && pair_add(p, dprev, d))
+                return -1;
+            dprev = d;
+            memmove(buf, buf + end, (size_t)(nbuf - end));
+            nbuf -= end;
+            break;
+        }
+        if (nbuf > 4) {
+            /* no character: what came before is no neighbour */
+            memmove(buf, buf + nbuf - 2, 2);
+            nbuf = 2;
+            dprev = -1;
+        }
+    }
+    return 0;
+}
+
 /* How much a run reads better decoded as UTF-8, all its pieces counted. */
 static long run_gain(scan *sc, run *r)
 {
@@ -999,6 +1129,11 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         }
     if (rare < 2)
         return j;
+    if (!sc->seen.built && seen_build(sc)) {
+        *err = ZHFIX_ENOMEM;
+        return j;
+    }
+    r->seen = &sc->seen;
     /* which decoder lost the bytes: read U+FFFD both ways, and keep the
      * reading that repairs more.  WHATWG's decoder loses a pair where
      * the trail byte is not ASCII, a lone lead where it is; but a lone
@@ -1023,17 +1158,17 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             int lo = k >= FLIP_BEFORE ? k - FLIP_BEFORE : 0;
             int hi = k + FLIP_AFTER < r->n ? k + FLIP_AFTER : r->n;
             int wr = 0;
-            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip, w, &wr);
             long g0 = run_gain(sc, w);
             flip[nflip] = r->off[k];
-            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip + 1, w, &wr);
             if (run_gain(sc, w) - FLIP_END > g0)
                 nflip++;
         }
         free(w);
-        run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+        run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
         int rare2 = 0;
         size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
         long s1 = -1, s2 = -1;
@@ -1584,7 +1719,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     /* a later round (pipeline.c) looks at code-page runs only: the other
      * mechanisms repair what they can in one go */
     int later = doc->mojibake_round > 0;
-    scan sc = {rw->in, rw->len, rw, 0, 0};
+    scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;
@@ -1640,5 +1775,6 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         }
         ls = le + 1;
     }
+    free(sc.seen.k);
     return err ? err : rw->err;
 }
