@@ -359,8 +359,12 @@ static int wild_cands(const run *r, int p, unsigned *vals, int *pen)
     return n;
 }
 
-/* The candidates for one character of an island. */
+/* The candidates for one character of an island: the MAXALT most
+ * probable alone, then the KEEPALT most probable in context. */
 #define MAXALT 256
+#ifndef KEEPALT
+#define KEEPALT 96
+#endif
 typedef struct {
     int32_t cp[MAXALT];
     int pen[MAXALT];
@@ -383,6 +387,52 @@ typedef struct {
 #define SEEN_BONUS 60
 #endif
 
+/* A candidate being collected: the heap orders by cost, then by when it
+ * was found. */
+typedef struct {
+    int32_t cp;
+    int pen, cost, seq;
+    uint8_t first, last;
+} altc;
+
+static int alt_less(const altc *a, const altc *b)
+{
+    return a->cost < b->cost || (a->cost == b->cost && a->seq < b->seq);
+}
+
+static int alt_cmp(const void *a, const void *b)
+{
+    return alt_less(a, b) ? -1 : alt_less(b, a) ? 1 : 0;
+}
+
+/* Max-heap h[0..n) gets a at n. */
+static void alt_push(altc *h, int n, altc a)
+{
+    while (n > 0 && alt_less(&h[(n - 1) / 2], &a)) {
+        h[n] = h[(n - 1) / 2];
+        n = (n - 1) / 2;
+    }
+    h[n] = a;
+}
+
+/* Max-heap h[0..n): a takes the top's place. */
+static void alt_top(altc *h, int n, altc a)
+{
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && alt_less(&h[c], &h[c + 1]))
+            c++;
+        if (!alt_less(&a, &h[c]))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = a;
+}
+
 /*
  * Decode r->byte from b0 as UTF-8 (utf8 != 0) or GBK into out[] (endb[k]:
  * the byte after character k): the island of characters decoded from
@@ -400,6 +450,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         return 0;
     }
     int ns = 0, b = b0;
+    altc heap[MAXALT];
     unsigned cand[4][128];
     int cpen[4][128];
     while (b < r->nb) {
@@ -428,7 +479,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             cpen[0][0] = 0;
             nlead = 1;
         }
-        int tlen = 0, tcost[MAXALT];
+        int tlen = 0, nh = 0, seq = 0;
         for (int li = 0; li < nlead; li++) {
             int len = char_len(cand[0][li], utf8);
             if (len == 0 || b + len > r->nb || (tlen && len != tlen))
@@ -466,23 +517,12 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     && (r->wild || plausible(cp))) {
                     int cost = zf_lm_char_cost(cp) + pen;
                     tlen = len;
-                    /* keep the MAXALT cheapest, in order */
-                    if (t->n < MAXALT || cost < tcost[MAXALT - 1]) {
-                        int at = t->n < MAXALT ? t->n++ : MAXALT - 1;
-                        while (at > 0 && tcost[at - 1] > cost) {
-                            t->cp[at] = t->cp[at - 1];
-                            t->pen[at] = t->pen[at - 1];
-                            t->first[at] = t->first[at - 1];
-                            t->last[at] = t->last[at - 1];
-                            tcost[at] = tcost[at - 1];
-                            at--;
-                        }
-                        t->cp[at] = cp;
-                        t->pen[at] = pen;
-                        t->first[at] = (uint8_t)v[0];
-                        t->last[at] = (uint8_t)v[len - 1];
-                        tcost[at] = cost;
-                    }
+                    /* keep the MAXALT cheapest (a heap, dearest on top) */
+                    altc a = {cp, pen, cost, seq++, (uint8_t)v[0], (uint8_t)v[len - 1]};
+                    if (nh < MAXALT)
+                        alt_push(heap, nh++, a);
+                    else if (cost < heap[0].cost)
+                        alt_top(heap, nh, a);
                 }
                 int k = 1;
                 while (k < len && ++idx[k] == cnt[k]) {
@@ -493,6 +533,15 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     break;
             }
         }
+        /* in order, the cheapest first (the first found among equals) */
+        qsort(heap, (size_t)nh, sizeof *heap, alt_cmp);
+        for (int k = 0; k < nh; k++) {
+            t->cp[k] = heap[k].cp;
+            t->pen[k] = heap[k].pen;
+            t->first[k] = heap[k].first;
+            t->last[k] = heap[k].last;
+        }
+        t->n = nh;
         if (t->n == 0)
             break;
         t->wild = 0;
@@ -530,6 +579,38 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             for (int k = 0; k < sl[i].n && sl[i].wild; k++)
                 if (zf_lm_script(sl[i].cp[k]) == wrong)
                     sl[i].pen[k] += SCRIPT_PEN;
+    }
+    /* a character with many readings keeps the KEEPALT that read best
+     * between the likeliest neighbours (the search is quadratic in them) */
+    for (int i = 0; i < ns; i++) {
+        slot *t = &sl[i];
+        if (t->n <= KEEPALT || r->wild)
+            continue;
+        int32_t lp = i > 0 ? sl[i - 1].cp[0] : before, rn = i + 1 < ns ? sl[i + 1].cp[0] : -1;
+        zf_lm_ctx x;
+        zf_lm_ctx_init(&x, lp);
+        int nh = 0;
+        for (int k = 0; k < t->n; k++) {
+            int c = zf_lm_ctx_step(&x, t->cp[k]) + t->pen[k] + (rn >= 0 ? zf_lm_step(t->cp[k], rn) : 0);
+            if (pair_seen(r->seen, lp, t->cp[k]) || (rn >= 0 && pair_seen(r->seen, t->cp[k], rn)))
+                c -= SEEN_BONUS;
+            altc a = {t->cp[k], t->pen[k], c, k, t->first[k], t->last[k]};
+            if (nh < KEEPALT)
+                alt_push(heap, nh++, a);
+            else if (c < heap[0].cost)
+                alt_top(heap, nh, a);
+        }
+        /* in their first order */
+        for (int k = 0; k < nh; k++)
+            heap[k].cost = heap[k].seq;
+        qsort(heap, (size_t)nh, sizeof *heap, alt_cmp);
+        for (int k = 0; k < nh; k++) {
+            t->cp[k] = heap[k].cp;
+            t->pen[k] = heap[k].pen;
+            t->first[k] = heap[k].first;
+            t->last[k] = heap[k].last;
+        }
+        t->n = nh;
     }
     /* Viterbi over the slots */
     int (*cost)[MAXALT] = malloc((size_t)ns * sizeof *cost);
