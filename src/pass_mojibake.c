@@ -148,7 +148,39 @@ typedef struct {
     const unsigned char *wild; /* what a lost byte may have been */
     int nwild;
     const pairset *seen;       /* pairs the document attests, or NULL */
+    int open;                  /* marks left open before it (OPEN_*) */
 } run;
+
+/* Quotation marks and brackets open before a point of a line: a guess of
+ * lost bytes closes what is open and opens what is not (“ and ” are
+ * E2 80 9C and 9D, （ and ） EF BC 88 and 89). */
+#define OPEN_QUOTE 1
+#define OPEN_PAREN 2
+#define BRACKET_PEN 60
+
+/* The marks open after c, with open before it. */
+static int open_after(int open, int32_t c)
+{
+    switch (c) {
+    case 0x201C: return open | OPEN_QUOTE;
+    case 0x201D: return open & ~OPEN_QUOTE;
+    case 0xFF08: return open | OPEN_PAREN;
+    case 0xFF09: return open & ~OPEN_PAREN;
+    default: return open;
+    }
+}
+
+/* What guess c costs with open before it. */
+static int open_pen(int open, int32_t c)
+{
+    switch (c) {
+    case 0x201C: return open & OPEN_QUOTE ? BRACKET_PEN : 0;
+    case 0x201D: return open & OPEN_QUOTE ? 0 : BRACKET_PEN;
+    case 0xFF08: return open & OPEN_PAREN ? BRACKET_PEN : 0;
+    case 0xFF09: return open & OPEN_PAREN ? 0 : BRACKET_PEN;
+    default: return 0;
+    }
+}
 
 static uint64_t pair_key(int32_t a, int32_t b)
 {
@@ -168,9 +200,13 @@ static int pair_seen(const pairset *p, int32_t a, int32_t b)
     return p && p->n && p->k[pair_slot(p, pair_key(a, b))] != 0;
 }
 
-/* Adds the pair a b; returns -1 when out of memory. */
+/* Adds the pair a b, up to SEEN_MAX pairs (4 MB); returns -1 when out of
+ * memory. */
+#define SEEN_MAX (1 << 18)
 static int pair_add(pairset *p, int32_t a, int32_t b)
 {
+    if (p->n >= SEEN_MAX)
+        return 0;
     if (2 * (p->n + 1) > p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 1024;
         pairset q = {calloc(cap, sizeof *q.k), cap, 0, 0};
@@ -579,6 +615,27 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             for (int k = 0; k < sl[i].n && sl[i].wild; k++)
                 if (zf_lm_script(sl[i].cp[k]) == wrong)
                     sl[i].pen[k] += SCRIPT_PEN;
+        /* and closes what is open, opens what is not: the marks that
+         * came through and the likeliest guesses before it */
+        int open = r->open;
+        for (int i = 0; i < ns; i++) {
+            slot *t = &sl[i];
+            if (!t->wild) {
+                if (t->n == 1)
+                    open = open_after(open, t->cp[0]);
+                continue;
+            }
+            int best = 0, bc = 0;
+            for (int k = 0; k < t->n; k++) {
+                t->pen[k] += open_pen(open, t->cp[k]);
+                int c = zf_lm_char_cost(t->cp[k]) + t->pen[k];
+                if (k == 0 || c < bc) {
+                    best = k;
+                    bc = c;
+                }
+            }
+            open = open_after(open, t->cp[best]);
+        }
     }
     /* a character with many readings keeps the KEEPALT that read best
      * between the likeliest neighbours (the search is quadratic in them) */
@@ -1029,6 +1086,8 @@ static int gbk_utf8ish(int32_t cp)
         && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
 }
 
+static int open_before(const scan *sc, size_t at);
+
 /* Whether offset o is one of flip[0..nflip). */
 static int flipped(const size_t *flip, int nflip, size_t o)
 {
@@ -1097,6 +1156,7 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
         r->nb--;
     }
     r->off[r->n] = j;
+    r->open = open_before(sc, a);
     return j;
 }
 
@@ -1154,6 +1214,25 @@ static int seen_build(scan *sc)
         }
     }
     return 0;
+}
+
+/* The marks open at offset at of its line, as found (within the last
+ * OPEN_SCAN bytes: a line may be megabytes long). */
+#define OPEN_SCAN 2048
+static int open_before(const scan *sc, size_t at)
+{
+    size_t ls = at;
+    while (ls > 0 && sc->s[ls - 1] != '\n' && at - ls < OPEN_SCAN)
+        ls--;
+    while (ls < at && ((unsigned char)sc->s[ls] & 0xC0) == 0x80)
+        ls++;
+    int open = 0;
+    while (ls < at) {
+        int32_t c;
+        ls += (size_t)zf_utf8_next(sc->s + ls, at - ls, &c);
+        open = open_after(open, c);
+    }
+    return open;
 }
 
 /* How much a run reads better decoded as UTF-8, all its pieces counted. */
