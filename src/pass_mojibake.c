@@ -469,6 +469,78 @@ static void alt_top(altc *h, int n, altc a)
     h[i] = a;
 }
 
+/* The character model's cost of candidate k of slot i between the
+ * characters chosen around it, with what else it costs. */
+static int local_cost(const run *r, const slot *sl, int ns, int i, int k, int32_t before,
+                      const int32_t *out, const int *pick)
+{
+    int32_t lp = i > 0 ? out[i - 1] : before, rn = i + 1 < ns ? out[i + 1] : -1, c = sl[i].cp[k];
+    int cost = zf_lm_step(lp, c) + (rn >= 0 ? zf_lm_step(c, rn) : 0) + sl[i].pen[k];
+    if ((i > 0 || lp >= 0) && pair_seen(r->seen, lp, c))
+        cost -= SEEN_BONUS;
+    if (rn >= 0 && pair_seen(r->seen, c, rn))
+        cost -= SEEN_BONUS;
+    if (i > 0 && r->byte[sl[i - 1].end - 1] == WILD_PAIR1 && r->byte[sl[i - 1].end] == WILD_PAIR2
+        && zf_gbk_decode2(sl[i - 1].last[pick[i - 1]], sl[i].first[k]))
+        cost += PAIR_DEFINED;
+    if (i + 1 < ns && r->byte[sl[i].end - 1] == WILD_PAIR1 && r->byte[sl[i].end] == WILD_PAIR2
+        && zf_gbk_decode2(sl[i].last[k], sl[i + 1].first[pick[i + 1]]))
+        cost += PAIR_DEFINED;
+    return cost;
+}
+
+/* The character model sees one character on each side, the word model
+ * whole words (该文档 against 该的档; 中的 against 个的, alike to the
+ * characters): each guess of the path is weighed again among the RERANK
+ * best in its place, by both models over a window of RERANK_WIN
+ * characters each side. */
+#define RERANK 8
+#define RERANK_WIN 3
+static void rerank(const run *r, const slot *sl, int ns, int32_t before, int32_t *out, int *pick)
+{
+    for (int i = 0; i < ns; i++) {
+        if (!sl[i].wild || sl[i].n < 2)
+            continue;
+        /* the best RERANK by the character model */
+        int top[RERANK], tc[RERANK], nt = 0;
+        for (int k = 0; k < sl[i].n; k++) {
+            int c = local_cost(r, sl, ns, i, k, before, out, pick);
+            if (nt == RERANK && c >= tc[nt - 1])
+                continue;
+            int at = nt < RERANK ? nt++ : RERANK - 1;
+            while (at > 0 && tc[at - 1] > c) {
+                top[at] = top[at - 1];
+                tc[at] = tc[at - 1];
+                at--;
+            }
+            top[at] = k;
+            tc[at] = c;
+        }
+        int lo = i >= RERANK_WIN ? i - RERANK_WIN : 0;
+        int hi = i + RERANK_WIN + 1 < ns ? i + RERANK_WIN + 1 : ns;
+        int32_t w[2 * RERANK_WIN + 2];
+        int nw = 0;
+        if (lo == 0 && before >= 0)
+            w[nw++] = before;
+        int at = nw + (i - lo);
+        for (int q = lo; q < hi; q++)
+            w[nw++] = out[q];
+        int best = -1, bc = 0;
+        for (int t = 0; t < nt; t++) {
+            w[at] = sl[i].cp[top[t]];
+            int c = tc[t] + zf_lm_words_cost(w, (size_t)nw);
+            if (best < 0 || c < bc) {
+                best = top[t];
+                bc = c;
+            }
+        }
+        if (best >= 0) {
+            pick[i] = best;
+            out[i] = sl[i].cp[best];
+        }
+    }
+}
+
 /*
  * Decode r->byte from b0 as UTF-8 (utf8 != 0) or GBK into out[] (endb[k]:
  * the byte after character k): the island of characters decoded from
@@ -714,11 +786,24 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     for (int j = 1; j < sl[ns - 1].n; j++)
         if (cost[ns - 1][j] < cost[ns - 1][k])
             k = j;
+    /* the path's candidate of each slot */
+    int *pick = malloc((size_t)ns * sizeof *pick);
+    if (!pick) {
+        free(cost);
+        free(back);
+        free(sl);
+        *nout = 0;
+        return 0;
+    }
     for (int i = ns - 1; i >= 0; i--) {
         out[i] = sl[i].cp[k];
         endb[i] = sl[i].end;
+        pick[i] = k;
         k = back[i][k];
     }
+    if (!r->wild)
+        rerank(r, sl, ns, before, out, pick);
+    free(pick);
     int span = sl[ns - 1].end - b0;
     free(cost);
     free(back);
