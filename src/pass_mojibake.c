@@ -22,7 +22,12 @@
  *  3. UTF-8 read as GBK (`鍩轰簬` was 基于): a run of characters whose GBK
  *     bytes can all be UTF-8 bytes, with at least one rare character in
  *     it, goes back to GBK bytes and is decoded as UTF-8.  `锟斤拷` (two
- *     U+FFFD read so) is reported: what it replaced is gone.
+ *     U+FFFD read so) is reported: what it replaced is gone.  A U+FFFD
+ *     is a lost lead (Python, iconv) or a lost pair (WHATWG), read each
+ *     way where that reads better among its neighbours; the characters
+ *     guessed from lost bytes are chosen by the model, the pairs the
+ *     document attests elsewhere, the script of the characters that came
+ *     through whole, the marks left open, and then the word model.
  *  4. Big5 read as GBK (`╰参琌�@` was 系統是一): a run of characters
  *     whose GBK bytes are Big5 characters, with U+FFFD where GBK lost a
  *     pair or a lead, read as Big5 where a search with the model finds
@@ -149,6 +154,7 @@ typedef struct {
     int nwild;
     const pairset *seen;       /* pairs the document attests, or NULL */
     int open;                  /* marks left open before it (OPEN_*) */
+    int32_t after;             /* the character after it (-1: none) */
 } run;
 
 /* Quotation marks and brackets open before a point of a line: a guess of
@@ -157,6 +163,15 @@ typedef struct {
 #define OPEN_QUOTE 1
 #define OPEN_PAREN 2
 #define BRACKET_PEN 60
+
+/* A mark that ends a clause: two never stand together (`，。` was `）。`,
+ * ） EF BC 89 and ， EF BC 8C). */
+#define CLAUSE_PEN 80
+static int ends_clause(int32_t c)
+{
+    return c == 0xFF0C || c == 0x3002 || c == 0x3001 || c == 0xFF1B || c == 0xFF1A
+        || c == 0xFF1F || c == 0xFF01;
+}
 
 /* The marks open after c, with open before it. */
 static int open_after(int open, int32_t c)
@@ -475,7 +490,10 @@ static int local_cost(const run *r, const slot *sl, int ns, int i, int k, int32_
                       const int32_t *out, const int *pick)
 {
     int32_t lp = i > 0 ? out[i - 1] : before, rn = i + 1 < ns ? out[i + 1] : -1, c = sl[i].cp[k];
-    int cost = zf_lm_step(lp, c) + (rn >= 0 ? zf_lm_step(c, rn) : 0) + sl[i].pen[k];
+    /* what follows the island, as found, for the marks */
+    int32_t fn = rn >= 0 ? rn : sl[i].end < r->nb ? r->cp[r->bsrc[sl[i].end]] : r->after;
+    int cost = zf_lm_step(lp, c) + (rn >= 0 ? zf_lm_step(c, rn) : 0) + sl[i].pen[k]
+        + (ends_clause(c) && (ends_clause(lp) || ends_clause(fn)) ? CLAUSE_PEN : 0);
     if ((i > 0 || lp >= 0) && pair_seen(r->seen, lp, c))
         cost -= SEEN_BONUS;
     if (rn >= 0 && pair_seen(r->seen, c, rn))
@@ -773,6 +791,9 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     c2 += PAIR_DEFINED;
                 if ((sl[i].wild || sl[i - 1].wild) && pair_seen(r->seen, sl[i - 1].cp[j], sl[i].cp[k]))
                     c2 -= SEEN_BONUS;
+                if ((sl[i].wild || sl[i - 1].wild) && !r->wild && ends_clause(sl[i - 1].cp[j])
+                    && ends_clause(sl[i].cp[k]))
+                    c2 += CLAUSE_PEN;
                 if (back[i][k] < 0 || c2 < cost[i][k]) {
                     back[i][k] = (int16_t)j;
                     cost[i][k] = c2;
@@ -1242,6 +1263,7 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
     }
     r->off[r->n] = j;
     r->open = open_before(sc, a);
+    r->after = char_at(sc, j);
     return j;
 }
 
