@@ -22,7 +22,12 @@
  *  3. UTF-8 read as GBK (`鍩轰簬` was 基于): a run of characters whose GBK
  *     bytes can all be UTF-8 bytes, with at least one rare character in
  *     it, goes back to GBK bytes and is decoded as UTF-8.  `锟斤拷` (two
- *     U+FFFD read so) is reported: what it replaced is gone.
+ *     U+FFFD read so) is reported: what it replaced is gone.  A U+FFFD
+ *     is a lost lead (Python, iconv) or a lost pair (WHATWG), read each
+ *     way where that reads better among its neighbours; the characters
+ *     guessed from lost bytes are chosen by the model, the pairs the
+ *     document attests elsewhere, the script of the characters that came
+ *     through whole, the marks left open, and then the word model.
  *  4. Big5 read as GBK (`╰参琌�@` was 系統是一): a run of characters
  *     whose GBK bytes are Big5 characters, with U+FFFD where GBK lost a
  *     pair or a lead, read as Big5 where a search with the model finds
@@ -125,6 +130,14 @@ static int printable(int32_t c)
 
 /* ---- the line scanner ------------------------------------------------ */
 
+/* The pairs of neighbouring Han characters a document attests: a set of
+ * keys a << 21 | b, open addressing (0: empty). */
+typedef struct {
+    uint64_t *k;
+    size_t cap, n;
+    int built;
+} pairset;
+
 typedef struct {
     const char *s;
     size_t n;
@@ -132,6 +145,7 @@ typedef struct {
     /* the last run mechanism 4 looked at and left alone: a trigger inside
      * it (each U+FFFD of a line of UTF-8 read as GBK) does not look again */
     size_t b5_lo, b5_hi;
+    pairset seen;  /* mechanism 3's, built when first needed */
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -144,7 +158,97 @@ typedef struct {
     int n;
     const unsigned char *wild; /* what a lost byte may have been */
     int nwild;
+    const pairset *seen;       /* pairs the document attests, or NULL */
+    int open;                  /* marks left open before it (OPEN_*) */
+    int32_t after;             /* the character after it (-1: none) */
 } run;
+
+/* Quotation marks and brackets open before a point of a line: a guess of
+ * lost bytes closes what is open and opens what is not (“ and ” are
+ * E2 80 9C and 9D, （ and ） EF BC 88 and 89). */
+#define OPEN_QUOTE 1
+#define OPEN_PAREN 2
+#define BRACKET_PEN 60
+
+/* A mark that ends a clause: two never stand together (`，。` was `）。`,
+ * ） EF BC 89 and ， EF BC 8C). */
+#define CLAUSE_PEN 80
+static int ends_clause(int32_t c)
+{
+    return c == 0xFF0C || c == 0x3002 || c == 0x3001 || c == 0xFF1B || c == 0xFF1A
+        || c == 0xFF1F || c == 0xFF01;
+}
+
+/* The marks open after c, with open before it. */
+static int open_after(int open, int32_t c)
+{
+    switch (c) {
+    case 0x201C: return open | OPEN_QUOTE;
+    case 0x201D: return open & ~OPEN_QUOTE;
+    case 0xFF08: return open | OPEN_PAREN;
+    case 0xFF09: return open & ~OPEN_PAREN;
+    default: return open;
+    }
+}
+
+/* What guess c costs with open before it. */
+static int open_pen(int open, int32_t c)
+{
+    switch (c) {
+    case 0x201C: return open & OPEN_QUOTE ? BRACKET_PEN : 0;
+    case 0x201D: return open & OPEN_QUOTE ? 0 : BRACKET_PEN;
+    case 0xFF08: return open & OPEN_PAREN ? BRACKET_PEN : 0;
+    case 0xFF09: return open & OPEN_PAREN ? 0 : BRACKET_PEN;
+    default: return 0;
+    }
+}
+
+static uint64_t pair_key(int32_t a, int32_t b)
+{
+    return (uint64_t)(uint32_t)a << 21 | (uint64_t)(uint32_t)b;
+}
+
+static size_t pair_slot(const pairset *p, uint64_t key)
+{
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (p->cap - 1);
+    while (p->k[h] && p->k[h] != key)
+        h = (h + 1) & (p->cap - 1);
+    return h;
+}
+
+static int pair_seen(const pairset *p, int32_t a, int32_t b)
+{
+    return p && p->n && p->k[pair_slot(p, pair_key(a, b))] != 0;
+}
+
+/* Adds the pair a b, up to SEEN_MAX pairs (4 MB); returns -1 when out of
+ * memory. */
+#define SEEN_MAX (1 << 18)
+static int pair_add(pairset *p, int32_t a, int32_t b)
+{
+    if (p->n >= SEEN_MAX)
+        return 0;
+    if (2 * (p->n + 1) > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        pairset q = {calloc(cap, sizeof *q.k), cap, 0, 0};
+        if (!q.k)
+            return -1;
+        for (size_t k = 0; k < p->cap; k++)
+            if (p->k[k])
+                q.k[pair_slot(&q, p->k[k])] = p->k[k];
+        q.n = p->n;
+        free(p->k);
+        p->k = q.k;
+        p->cap = cap;
+    }
+    uint64_t key = pair_key(a, b);
+    size_t h = pair_slot(p, key);
+    if (!p->k[h]) {
+        p->k[h] = key;
+        p->n++;
+    }
+    return 0;
+}
 
 /* A byte the wrong decoder replaced by U+FFFD. */
 #define WILD 0x100
@@ -156,7 +260,10 @@ typedef struct {
  * AA-AF (user-defined rows). */
 #define WILD_PAIR1 0x101
 #define WILD_PAIR2 0x102
-#define IS_WILD(b) ((b) >= WILD && (b) <= WILD_PAIR2)
+/* A lone byte lost where a stretch decoded apart ended (a garbled clause
+ * in good text): the byte after it was never its trail. */
+#define WILD_END 0x103
+#define IS_WILD(b) ((b) >= WILD && (b) <= WILD_END)
 
 /* An ASCII space after a byte >= 0x80 in a code-page run: a space, or a
  * no-break space 0xA0 that a later step turned into a space (UTF-8's
@@ -267,14 +374,13 @@ static int wild_cands(const run *r, int p, unsigned *vals, int *pen)
      * constrains the lost byte (志 is D6 BE, which as UTF-8 is Hebrew) */
     if (r->byte[p] == WILD_PAIR1) {
         int n = 0;
-        for (unsigned v = 0xA1; v <= 0xAF; v++)
-            if (v < 0xA8 || v > 0xA9) {
-                vals[n] = v;
-                pen[n++] = 0;
-            }
+        for (unsigned v = 0xA1; v <= 0xAF; v++) {
+            vals[n] = v;
+            pen[n++] = 0;
+        }
         return n;
     }
-    if (r->byte[p] == WILD_PAIR2)
+    if (r->byte[p] == WILD_PAIR2 || r->byte[p] == WILD_END)
         next = -1;
     if (next >= 0 && !IS_WILD(next)) {
         int len = char_len((unsigned)next, 1);
@@ -310,14 +416,154 @@ static int wild_cands(const run *r, int p, unsigned *vals, int *pen)
     return n;
 }
 
-/* The candidates for one character of an island. */
-#define MAXALT 32
+/* The candidates for one character of an island: the MAXALT most
+ * probable alone, then the KEEPALT most probable in context. */
+#define MAXALT 256
+#ifndef KEEPALT
+#define KEEPALT 96
+#endif
 typedef struct {
     int32_t cp[MAXALT];
     int pen[MAXALT];
+    uint8_t first[MAXALT], last[MAXALT]; /* its first and last byte */
     int n;
     int end;    /* byte after the character */
+    int wild;   /* a byte of it was lost: the candidates are guesses */
 } slot;
+
+/* A guess of a character from lost bytes in a Simplified text that is a
+ * Traditional form (or the other way round): the model reads 價 as 价,
+ * so only the script of the characters around tells it from 像 (E5 83 xx
+ * both). */
+#define SCRIPT_PEN 40
+/* What a reading costs where a pair it says the decoder lost is a GBK
+ * character (all but impossible) */
+#define PAIR_DEFINED 400
+/* What a guess gains where it makes a pair the document attests. */
+#ifndef SEEN_BONUS
+#define SEEN_BONUS 60
+#endif
+
+/* A candidate being collected: the heap orders by cost, then by when it
+ * was found. */
+typedef struct {
+    int32_t cp;
+    int pen, cost, seq;
+    uint8_t first, last;
+} altc;
+
+static int alt_less(const altc *a, const altc *b)
+{
+    return a->cost < b->cost || (a->cost == b->cost && a->seq < b->seq);
+}
+
+static int alt_cmp(const void *a, const void *b)
+{
+    return alt_less(a, b) ? -1 : alt_less(b, a) ? 1 : 0;
+}
+
+/* Max-heap h[0..n) gets a at n. */
+static void alt_push(altc *h, int n, altc a)
+{
+    while (n > 0 && alt_less(&h[(n - 1) / 2], &a)) {
+        h[n] = h[(n - 1) / 2];
+        n = (n - 1) / 2;
+    }
+    h[n] = a;
+}
+
+/* Max-heap h[0..n): a takes the top's place. */
+static void alt_top(altc *h, int n, altc a)
+{
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && alt_less(&h[c], &h[c + 1]))
+            c++;
+        if (!alt_less(&a, &h[c]))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = a;
+}
+
+/* The character model's cost of candidate k of slot i between the
+ * characters chosen around it, with what else it costs. */
+static int local_cost(const run *r, const slot *sl, int ns, int i, int k, int32_t before,
+                      const int32_t *out, const int *pick)
+{
+    int32_t lp = i > 0 ? out[i - 1] : before, rn = i + 1 < ns ? out[i + 1] : -1, c = sl[i].cp[k];
+    /* what follows the island, as found, for the marks */
+    int32_t fn = rn >= 0 ? rn : sl[i].end < r->nb ? r->cp[r->bsrc[sl[i].end]] : r->after;
+    int cost = zf_lm_step(lp, c) + (rn >= 0 ? zf_lm_step(c, rn) : 0) + sl[i].pen[k]
+        + (ends_clause(c) && (ends_clause(lp) || ends_clause(fn)) ? CLAUSE_PEN : 0);
+    if ((i > 0 || lp >= 0) && pair_seen(r->seen, lp, c))
+        cost -= SEEN_BONUS;
+    if (rn >= 0 && pair_seen(r->seen, c, rn))
+        cost -= SEEN_BONUS;
+    if (i > 0 && r->byte[sl[i - 1].end - 1] == WILD_PAIR1 && r->byte[sl[i - 1].end] == WILD_PAIR2
+        && zf_gbk_decode2(sl[i - 1].last[pick[i - 1]], sl[i].first[k]))
+        cost += PAIR_DEFINED;
+    if (i + 1 < ns && r->byte[sl[i].end - 1] == WILD_PAIR1 && r->byte[sl[i].end] == WILD_PAIR2
+        && zf_gbk_decode2(sl[i].last[k], sl[i + 1].first[pick[i + 1]]))
+        cost += PAIR_DEFINED;
+    return cost;
+}
+
+/* The character model sees one character on each side, the word model
+ * whole words (该文档 against 该的档; 中的 against 个的, alike to the
+ * characters): each guess of the path is weighed again among the RERANK
+ * best in its place, by both models over a window of RERANK_WIN
+ * characters each side. */
+#define RERANK 8
+#define RERANK_WIN 3
+static void rerank(const run *r, const slot *sl, int ns, int32_t before, int32_t *out, int *pick)
+{
+    for (int i = 0; i < ns; i++) {
+        if (!sl[i].wild || sl[i].n < 2)
+            continue;
+        /* the best RERANK by the character model */
+        int top[RERANK], tc[RERANK], nt = 0;
+        for (int k = 0; k < sl[i].n; k++) {
+            int c = local_cost(r, sl, ns, i, k, before, out, pick);
+            if (nt == RERANK && c >= tc[nt - 1])
+                continue;
+            int at = nt < RERANK ? nt++ : RERANK - 1;
+            while (at > 0 && tc[at - 1] > c) {
+                top[at] = top[at - 1];
+                tc[at] = tc[at - 1];
+                at--;
+            }
+            top[at] = k;
+            tc[at] = c;
+        }
+        int lo = i >= RERANK_WIN ? i - RERANK_WIN : 0;
+        int hi = i + RERANK_WIN + 1 < ns ? i + RERANK_WIN + 1 : ns;
+        int32_t w[2 * RERANK_WIN + 2];
+        int nw = 0;
+        if (lo == 0 && before >= 0)
+            w[nw++] = before;
+        int at = nw + (i - lo);
+        for (int q = lo; q < hi; q++)
+            w[nw++] = out[q];
+        int best = -1, bc = 0;
+        for (int t = 0; t < nt; t++) {
+            w[at] = sl[i].cp[top[t]];
+            int c = tc[t] + zf_lm_words_cost(w, (size_t)nw);
+            if (best < 0 || c < bc) {
+                best = top[t];
+                bc = c;
+            }
+        }
+        if (best >= 0) {
+            pick[i] = best;
+            out[i] = sl[i].cp[best];
+        }
+    }
+}
 
 /*
  * Decode r->byte from b0 as UTF-8 (utf8 != 0) or GBK into out[] (endb[k]:
@@ -336,6 +582,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         return 0;
     }
     int ns = 0, b = b0;
+    altc heap[MAXALT];
     unsigned cand[4][128];
     int cpen[4][128];
     while (b < r->nb) {
@@ -347,6 +594,8 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 break;
             t->cp[0] = (int32_t)c; /* ASCII inside the island, tentatively */
             t->pen[0] = 0;
+            t->first[0] = t->last[0] = (uint8_t)c;
+            t->wild = 0;
             t->n = 1;
             t->end = ++b;
             ns++;
@@ -362,7 +611,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             cpen[0][0] = 0;
             nlead = 1;
         }
-        int tlen = 0, tcost[MAXALT];
+        int tlen = 0, nh = 0, seq = 0;
         for (int li = 0; li < nlead; li++) {
             int len = char_len(cand[0][li], utf8);
             if (len == 0 || b + len > r->nb || (tlen && len != tlen))
@@ -389,25 +638,23 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     pen += cpen[k][idx[k]];
                 }
                 int32_t cp = decode_one(v, len, utf8);
+                /* a pair the GBK decoder lost whole made no character */
+                for (int k = 0; k + 1 < len && cp >= 0; k++)
+                    if (r->byte[b + k] == WILD_PAIR1 && r->byte[b + k + 1] == WILD_PAIR2
+                        && zf_gbk_decode2(v[k], v[k + 1]))
+                        cp = -1;
                 /* U+FFFD read as CP1252 (`ï¿½`) is a character lost
                  * before: it stays one (and a second reading may use it) */
                 if (cp >= 0 && (printable(cp) || (cp == 0xFFFD && r->wild == cp1252_undefined))
                     && (r->wild || plausible(cp))) {
                     int cost = zf_lm_char_cost(cp) + pen;
                     tlen = len;
-                    /* keep the MAXALT cheapest, in order */
-                    if (t->n < MAXALT || cost < tcost[MAXALT - 1]) {
-                        int at = t->n < MAXALT ? t->n++ : MAXALT - 1;
-                        while (at > 0 && tcost[at - 1] > cost) {
-                            t->cp[at] = t->cp[at - 1];
-                            t->pen[at] = t->pen[at - 1];
-                            tcost[at] = tcost[at - 1];
-                            at--;
-                        }
-                        t->cp[at] = cp;
-                        t->pen[at] = pen;
-                        tcost[at] = cost;
-                    }
+                    /* keep the MAXALT cheapest (a heap, dearest on top) */
+                    altc a = {cp, pen, cost, seq++, (uint8_t)v[0], (uint8_t)v[len - 1]};
+                    if (nh < MAXALT)
+                        alt_push(heap, nh++, a);
+                    else if (cost < heap[0].cost)
+                        alt_top(heap, nh, a);
                 }
                 int k = 1;
                 while (k < len && ++idx[k] == cnt[k]) {
@@ -418,8 +665,20 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     break;
             }
         }
+        /* in order, the cheapest first (the first found among equals) */
+        qsort(heap, (size_t)nh, sizeof *heap, alt_cmp);
+        for (int k = 0; k < nh; k++) {
+            t->cp[k] = heap[k].cp;
+            t->pen[k] = heap[k].pen;
+            t->first[k] = heap[k].first;
+            t->last[k] = heap[k].last;
+        }
+        t->n = nh;
         if (t->n == 0)
             break;
+        t->wild = 0;
+        for (int k = 0; k < tlen; k++)
+            t->wild |= IS_WILD(r->byte[b + k]);
         b += tlen;
         t->end = b;
         ns++;
@@ -437,9 +696,78 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         *nout = 0;
         return 0;
     }
+    /* UTF-8 read as GBK: a guess takes the script of the characters
+     * that came through whole */
+    if (!r->wild) {
+        int simp = 0, trad = 0;
+        for (int i = 0; i < ns; i++)
+            if (!sl[i].wild && sl[i].n == 1) {
+                int sc = zf_lm_script(sl[i].cp[0]);
+                simp += sc == ZF_LM_SIMP;
+                trad += sc == ZF_LM_TRAD;
+            }
+        int wrong = simp > trad ? ZF_LM_TRAD : trad > simp ? ZF_LM_SIMP : 0;
+        for (int i = 0; i < ns && wrong; i++)
+            for (int k = 0; k < sl[i].n && sl[i].wild; k++)
+                if (zf_lm_script(sl[i].cp[k]) == wrong)
+                    sl[i].pen[k] += SCRIPT_PEN;
+        /* and closes what is open, opens what is not: the marks that
+         * came through and the likeliest guesses before it */
+        int open = r->open;
+        for (int i = 0; i < ns; i++) {
+            slot *t = &sl[i];
+            if (!t->wild) {
+                if (t->n == 1)
+                    open = open_after(open, t->cp[0]);
+                continue;
+            }
+            int best = 0, bc = 0;
+            for (int k = 0; k < t->n; k++) {
+                t->pen[k] += open_pen(open, t->cp[k]);
+                int c = zf_lm_char_cost(t->cp[k]) + t->pen[k];
+                if (k == 0 || c < bc) {
+                    best = k;
+                    bc = c;
+                }
+            }
+            open = open_after(open, t->cp[best]);
+        }
+    }
+    /* a character with many readings keeps the KEEPALT that read best
+     * between the likeliest neighbours (the search is quadratic in them) */
+    for (int i = 0; i < ns; i++) {
+        slot *t = &sl[i];
+        if (t->n <= KEEPALT || r->wild)
+            continue;
+        int32_t lp = i > 0 ? sl[i - 1].cp[0] : before, rn = i + 1 < ns ? sl[i + 1].cp[0] : -1;
+        zf_lm_ctx x;
+        zf_lm_ctx_init(&x, lp);
+        int nh = 0;
+        for (int k = 0; k < t->n; k++) {
+            int c = zf_lm_ctx_step(&x, t->cp[k]) + t->pen[k] + (rn >= 0 ? zf_lm_step(t->cp[k], rn) : 0);
+            if (pair_seen(r->seen, lp, t->cp[k]) || (rn >= 0 && pair_seen(r->seen, t->cp[k], rn)))
+                c -= SEEN_BONUS;
+            altc a = {t->cp[k], t->pen[k], c, k, t->first[k], t->last[k]};
+            if (nh < KEEPALT)
+                alt_push(heap, nh++, a);
+            else if (c < heap[0].cost)
+                alt_top(heap, nh, a);
+        }
+        /* in their first order */
+        for (int k = 0; k < nh; k++)
+            heap[k].cost = heap[k].seq;
+        qsort(heap, (size_t)nh, sizeof *heap, alt_cmp);
+        for (int k = 0; k < nh; k++) {
+            t->cp[k] = heap[k].cp;
+            t->pen[k] = heap[k].pen;
+            t->first[k] = heap[k].first;
+            t->last[k] = heap[k].last;
+        }
+        t->n = nh;
+    }
     /* Viterbi over the slots */
     int (*cost)[MAXALT] = malloc((size_t)ns * sizeof *cost);
-    int8_t (*back)[MAXALT] = malloc((size_t)ns * sizeof *back);
+    int16_t (*back)[MAXALT] = malloc((size_t)ns * sizeof *back);
     if (!cost || !back) {
         free(cost);
         free(back);
@@ -448,32 +776,61 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         return 0;
     }
     for (int i = 0; i < ns; i++) {
-        for (int k = 0; k < sl[i].n; k++) {
-            int best = -1, bc = 0;
-            if (i == 0) {
-                bc = zf_lm_step(before, sl[i].cp[k]);
-            } else {
-                for (int j = 0; j < sl[i - 1].n; j++) {
-                    int c2 = cost[i - 1][j] + zf_lm_step(sl[i - 1].cp[j], sl[i].cp[k]);
-                    if (best < 0 || c2 < bc) {
-                        best = j;
-                        bc = c2;
-                    }
+        if (i == 0) {
+            for (int k = 0; k < sl[i].n; k++) {
+                cost[i][k] = zf_lm_step(before, sl[i].cp[k]) + sl[i].pen[k];
+                back[i][k] = -1;
+            }
+            continue;
+        }
+        /* a pair the GBK decoder lost whole across two characters made
+         * no character either */
+        int straddle = r->byte[sl[i - 1].end - 1] == WILD_PAIR1 && r->byte[sl[i - 1].end] == WILD_PAIR2;
+        for (int k = 0; k < sl[i].n; k++)
+            back[i][k] = -1;
+        for (int j = 0; j < sl[i - 1].n; j++) {
+            zf_lm_ctx x;
+            zf_lm_ctx_init(&x, sl[i - 1].cp[j]);
+            for (int k = 0; k < sl[i].n; k++) {
+                int c2 = cost[i - 1][j] + zf_lm_ctx_step(&x, sl[i].cp[k]);
+                if (straddle && zf_gbk_decode2(sl[i - 1].last[j], sl[i].first[k]))
+                    c2 += PAIR_DEFINED;
+                if ((sl[i].wild || sl[i - 1].wild) && pair_seen(r->seen, sl[i - 1].cp[j], sl[i].cp[k]))
+                    c2 -= SEEN_BONUS;
+                if ((sl[i].wild || sl[i - 1].wild) && !r->wild && ends_clause(sl[i - 1].cp[j])
+                    && ends_clause(sl[i].cp[k]))
+                    c2 += CLAUSE_PEN;
+                if (back[i][k] < 0 || c2 < cost[i][k]) {
+                    back[i][k] = (int16_t)j;
+                    cost[i][k] = c2;
                 }
             }
-            cost[i][k] = bc + sl[i].pen[k];
-            back[i][k] = (int8_t)best;
         }
+        for (int k = 0; k < sl[i].n; k++)
+            cost[i][k] += sl[i].pen[k];
     }
     int k = 0;
     for (int j = 1; j < sl[ns - 1].n; j++)
         if (cost[ns - 1][j] < cost[ns - 1][k])
             k = j;
+    /* the path's candidate of each slot */
+    int *pick = malloc((size_t)ns * sizeof *pick);
+    if (!pick) {
+        free(cost);
+        free(back);
+        free(sl);
+        *nout = 0;
+        return 0;
+    }
     for (int i = ns - 1; i >= 0; i--) {
         out[i] = sl[i].cp[k];
         endb[i] = sl[i].end;
+        pick[i] = k;
         k = back[i][k];
     }
+    if (!r->wild)
+        rerank(r, sl, ns, before, out, pick);
+    free(pick);
     int span = sl[ns - 1].end - b0;
     free(cost);
     free(back);
@@ -571,6 +928,15 @@ static int wild_before_stray(const run *r, int sb, int e)
     return 0;
 }
 
+/* Whether a byte of [sb, e) was lost. */
+static int wild_in(const run *r, int sb, int e)
+{
+    for (int k = sb; k < e; k++)
+        if (IS_WILD(r->byte[k]))
+            return 1;
+    return 0;
+}
+
 /* The pieces codec utf8 makes of the run: every island, cut at the ASCII
  * between its characters (each stretch of non-ASCII characters is judged
  * alone: an island may join good accented Latin to garbled text across a
@@ -601,12 +967,18 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
         while (nd > 0) {
             len = endb[nd - 1] - b;
             int sb = nd > 1 ? endb[nd - 2] : b;
-            if ((b + len < r->nb && r->bsrc[b + len] == r->bsrc[b + len - 1])
+            /* (a pair lost whole may end it in the middle: the rest of
+             * the pair, a character lost, stays lost) */
+            if ((b + len < r->nb && r->bsrc[b + len] == r->bsrc[b + len - 1]
+                 && r->byte[b + len] != WILD_PAIR2)
                 || (dec[nd - 1] < 0x80 && (sb == 0 || r->bsrc[sb - 1] != r->bsrc[sb]))
                 /* UTF-8 read as GBK: Chinese is three bytes a character,
                  * so a two-byte character at the end is good text after
-                 * the run read on (权 is C8 A8 in GBK, Ȩ in UTF-8) */
-                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800)
+                 * the run read on (权 is C8 A8 in GBK, Ȩ in UTF-8), but
+                 * for one guessed from lost bytes (第 and a no-break
+                 * space, `绗��1`) */
+                || (!r->wild && utf8 && dec[nd - 1] >= 0x80 && dec[nd - 1] < 0x800
+                    && !wild_in(r, sb, b + len))
                 || (utf8 && wild_before_stray(r, sb, b + len)))
                 nd--;
             else
@@ -827,11 +1199,24 @@ static int gbk_utf8ish(int32_t cp)
         && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
 }
 
+static int open_before(const scan *sc, size_t at);
+
+/* Whether offset o is one of flip[0..nflip). */
+static int flipped(const size_t *flip, int nflip, size_t o)
+{
+    for (int k = 0; k < nflip; k++)
+        if (flip[k] == o)
+            return 1;
+    return 0;
+}
+
 /* The run of UTF-8-read-as-GBK characters from a to le (at most): its
  * GBK bytes, a U+FFFD as one lost byte or, with pairs, as a lost pair
- * when a non-ASCII character follows (WILD_PAIR1).  Returns its end; *rare
- * counts the characters that are evidence of the damage. */
-static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rare)
+ * (WILD_PAIR1): by default when a non-ASCII character follows, the other
+ * way for the U+FFFD at the offsets flip[0..nflip).  Returns its end;
+ * *rare counts the characters that are evidence of the damage. */
+static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *flip, int nflip,
+                      run *r, int *rare)
 {
     size_t j = a;
     *rare = 0;
@@ -844,10 +1229,13 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rar
         } else if (c == 0xFFFD) {
             code = WILD;
             int32_t nx = char_at(sc, j + (size_t)l);
-            if (pairs && nx >= 0x80 && r->nb + 2 < MAXRUN * 2) {
+            int flip1 = pairs && flipped(flip, nflip, j);
+            if (pairs && (nx >= 0x80) != flip1 && r->nb + 2 < MAXRUN * 2) {
                 r->bsrc[r->nb] = r->n;
                 r->byte[r->nb++] = WILD_PAIR1;
                 code = WILD_PAIR2;
+            } else if (flip1) {
+                code = WILD_END;
             }
         } else if (c == 0x20AC) {
             /* code page 936 reads 0x80 alone as the euro sign, and 0x80
@@ -881,8 +1269,107 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, run *r, int *rar
         r->nb--;
     }
     r->off[r->n] = j;
+    r->open = open_before(sc, a);
+    r->after = char_at(sc, j);
     return j;
 }
+
+/* The pairs of Han characters the document attests, for guesses of lost
+ * bytes (a document repeats its words: 套接字 whole in one place tells
+ * 套 from 对 where its bytes were lost in another): pairs of common
+ * characters as found, and pairs of characters that UTF-8 read as GBK
+ * spells whole (three bytes each, none lost, one after the other). */
+static int seen_build(scan *sc)
+{
+    pairset *p = &sc->seen;
+    p->built = 1;
+    const char *s = sc->s;
+    size_t n = sc->n, i = 0;
+    int32_t prev = -1;           /* the character before, as found */
+    unsigned char buf[8];        /* the GBK bytes of the last characters */
+    int nbuf = 0;
+    int32_t dprev = -1;          /* the last character decoded from them */
+    while (i < n) {
+        int32_t c;
+        int l = zf_utf8_next(s + i, n - i, &c);
+        i += (size_t)l;
+        if (zf_is_han(prev) && zf_is_han(c) && zf_lm_char_cost(prev) < 150
+            && zf_lm_char_cost(c) < 150 && pair_add(p, prev, c))
+            return -1;
+        prev = c;
+        unsigned code = c == 0x20AC ? 0x80 : gbk_utf8ish(c) ? zf_gbk_encode(c) : 0;
+        if (!code) {
+            nbuf = 0;
+            dprev = -1;
+            continue;
+        }
+        if (code > 0xFF)
+            buf[nbuf++] = (unsigned char)(code >> 8);
+        buf[nbuf++] = (unsigned char)code;
+        /* a three-byte character ending at the last byte, or one byte
+         * before it (its last byte is a lead byte of GBK) */
+        for (int end = nbuf; end >= 3 && end >= nbuf - 1; end--) {
+            unsigned v[3] = {buf[end - 3], buf[end - 2], buf[end - 1]};
+            int32_t d = v[0] >= 0xE3 && v[0] <= 0xE9 ? decode_one(v, 3, 1) : -1;
+            if (d < 0)
+                continue;
+            if (zf_is_han(dprev) && zf_is_han(d) && pair_add(p, dprev, d))
+                return -1;
+            dprev = d;
+            memmove(buf, buf + end, (size_t)(nbuf - end));
+            nbuf -= end;
+            break;
+        }
+        if (nbuf > 4) {
+            /* no character: what came before is no neighbour */
+            memmove(buf, buf + nbuf - 2, 2);
+            nbuf = 2;
+            dprev = -1;
+        }
+    }
+    return 0;
+}
+
+/* The marks open at offset at of its line, as found (within the last
+ * OPEN_SCAN bytes: a line may be megabytes long). */
+#define OPEN_SCAN 2048
+static int open_before(const scan *sc, size_t at)
+{
+    size_t ls = at;
+    while (ls > 0 && sc->s[ls - 1] != '\n' && at - ls < OPEN_SCAN)
+        ls--;
+    while (ls < at && ((unsigned char)sc->s[ls] & 0xC0) == 0x80)
+        ls++;
+    int open = 0;
+    while (ls < at) {
+        int32_t c;
+        ls += (size_t)zf_utf8_next(sc->s + ls, at - ls, &c);
+        open = open_after(open, c);
+    }
+    return open;
+}
+
+/* How much a run reads better decoded as UTF-8, all its pieces counted. */
+static long run_gain(scan *sc, run *r)
+{
+    piece pc[MAXRUN];
+    int32_t dbuf[MAXRUN * 2];
+    int fails;
+    int np = plan(sc, r, 1, pc, dbuf, &fails);
+    long g = 0;
+    for (int k = 0; k < np; k++)
+        g += pc[k].gain;
+    return g;
+}
+
+/* The characters around a U+FFFD that decide how it is read. */
+#define FLIP_BEFORE 4
+#define FLIP_AFTER 6
+/* What reading a U+FFFD the other way costs: a lone byte lost before a
+ * non-ASCII character is the end of a stretch decoded apart only where
+ * that reads better by more than the constraint it lifts (the byte after
+ * no longer says which values it could not have had) */
+#define FLIP_END WILD_UNLIKELY
 
 /* Mechanism 3: a rare character at i whose GBK bytes could be UTF-8's.
  * Takes the run of such characters around it (from `from` on, ASCII
@@ -901,7 +1388,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
     }
     run *r = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
     int rare = 0;
-    size_t j = gbk_run(sc, a, le, 0, r, &rare);
+    size_t j = gbk_run(sc, a, le, 0, NULL, 0, r, &rare);
     /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
      * only among other garbled characters (or doubled): a text may well
      * talk about “锟斤拷” */
@@ -916,15 +1403,48 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         }
     if (rare < 2)
         return j;
-    /* which decoder lost the bytes: read U+FFFD both ways when it can
-     * stand for a pair, and keep the reading that repairs more */
-    int has_pair = 0;
-    for (int k = 0; k + 1 < r->n && !has_pair; k++)
-        has_pair = r->cp[k] == 0xFFFD && r->cp[k + 1] >= 0x80;
-    if (has_pair) {
-        run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+    if (!sc->seen.built && seen_build(sc)) {
+        *err = ZHFIX_ENOMEM;
+        return j;
+    }
+    r->seen = &sc->seen;
+    /* which decoder lost the bytes: read U+FFFD both ways, and keep the
+     * reading that repairs more.  WHATWG's decoder loses a pair where
+     * the trail byte is not ASCII, a lone lead where it is; but a lone
+     * lead also ends a stretch decoded apart (a garbled clause in good
+     * text), and the pair's trail may be followed by ASCII: each U+FFFD
+     * is read the other way where that reads better among its
+     * neighbours */
+    int has_wild = 0;
+    for (int k = 0; k < r->n && !has_wild; k++)
+        has_wild = r->cp[k] == 0xFFFD;
+    if (has_wild) {
+        size_t flip[MAXRUN];
+        int nflip = 0;
+        run *w = malloc(sizeof *w);
+        if (!w) {
+            *err = ZHFIX_ENOMEM;
+            return j;
+        }
+        for (int k = 0; k < r->n; k++) {
+            if (r->cp[k] != 0xFFFD)
+                continue;
+            int lo = k >= FLIP_BEFORE ? k - FLIP_BEFORE : 0;
+            int hi = k + FLIP_AFTER < r->n ? k + FLIP_AFTER : r->n;
+            int wr = 0;
+            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
+            gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip, w, &wr);
+            long g0 = run_gain(sc, w);
+            flip[nflip] = r->off[k];
+            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
+            gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip + 1, w, &wr);
+            if (run_gain(sc, w) - FLIP_END > g0)
+                nflip++;
+        }
+        free(w);
+        run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
         int rare2 = 0;
-        size_t j2 = gbk_run(sc, a, le, 1, r2, &rare2);
+        size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
         long s1 = -1, s2 = -1;
         int f = 0;
         *err = repair_run(sc, r, TRY_UTF8, 0, &s1, &f);
@@ -932,7 +1452,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             *err = repair_run(sc, r2, TRY_UTF8, 0, &s2, &f);
         if (*err)
             return j;
-        if (s2 > s1) {
+        if (s2 - (long)nflip * FLIP_END > s1) {
             *err = repair_run(sc, r2, TRY_UTF8, 1, NULL, NULL);
             return j2;
         }
@@ -1526,7 +2046,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     /* a later round (pipeline.c) leaves the `?` spots alone: the realigner
      * decides each of them once, with all its evidence */
     int later = doc->mojibake_round > 0;
-    scan sc = {rw->in, rw->len, rw, 0, 0};
+    scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;
@@ -1580,5 +2100,6 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         }
         ls = le + 1;
     }
+    free(sc.seen.k);
     return err ? err : rw->err;
 }
