@@ -163,6 +163,20 @@ typedef struct {
     int32_t after;             /* the character after it (-1: none) */
 } run;
 
+/* An empty run.  Only the fields before the arrays are set: zeroing the
+ * arrays (12 KB) on every trigger was the most of what a `(run){...}`
+ * initialiser cost, and a run is only ever read up to n and nb. */
+static run *run_init(run *r, const unsigned char *wild, int nwild, const pairset *seen)
+{
+    r->n = r->nb = 0;
+    r->wild = wild;
+    r->nwild = nwild;
+    r->seen = seen;
+    r->open = 0;
+    r->after = 0;
+    return r;
+}
+
 /* Quotation marks and brackets open before a point of a line: a guess of
  * lost bytes closes what is open and opens what is not (“ and ” are
  * E2 80 9C and 9D, （ and ） EF BC 88 and 89). */
@@ -855,7 +869,8 @@ static int redecode(int32_t *cps, int *n)
 {
     if (*n > MAXRUN)
         return 0;
-    run *r = &(run){.n = 0, .nb = 0, .wild = cp1252_undefined, .nwild = 5};
+    run rbuf;
+    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL);
     int32_t res[MAXRUN * 2];
     int nres = 0, changed = 0, k = 0;
     while (k < *n) {
@@ -1121,7 +1136,8 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
  * on. */
 static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
 {
-    run *r = &(run){.n = 0, .nb = 0, .wild = cp1252_undefined, .nwild = 5};
+    run rbuf;
+    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL);
     /* the run may start before the trigger, with marks the trigger skips
      * (`×¨¼Ò` was 专家: × is D7) */
     for (int back = 0; i > from && back < 8; back++) {
@@ -1386,7 +1402,8 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             break;
         a = p;
     }
-    run *r = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128};
+    run rbuf;
+    run *r = run_init(&rbuf, NULL, 128, NULL);
     int rare = 0;
     size_t j = gbk_run(sc, a, le, 0, NULL, 0, r, &rare);
     /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
@@ -1432,17 +1449,18 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             int lo = k >= FLIP_BEFORE ? k - FLIP_BEFORE : 0;
             int hi = k + FLIP_AFTER < r->n ? k + FLIP_AFTER : r->n;
             int wr = 0;
-            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
+            run_init(w, NULL, 128, &sc->seen);
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip, w, &wr);
             long g0 = run_gain(sc, w);
             flip[nflip] = r->off[k];
-            *w = (run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
+            run_init(w, NULL, 128, &sc->seen);
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip + 1, w, &wr);
             if (run_gain(sc, w) - FLIP_END > g0)
                 nflip++;
         }
         free(w);
-        run *r2 = &(run){.n = 0, .nb = 0, .wild = NULL, .nwild = 128, .seen = &sc->seen};
+        run r2buf;
+        run *r2 = run_init(&r2buf, NULL, 128, &sc->seen);
         int rare2 = 0;
         size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
         long s1 = -1, s2 = -1;
