@@ -1,10 +1,28 @@
-"""Helpers the table generators share: the two-stage table layout and the
-C array writers.  Not a generator itself (tables/regen runs gen_*.py only).
+"""Helpers the table generators share: the two-stage table layout, the
+C array writers and the reader of OpenCC dictionaries.  Not a generator
+itself (tables/regen runs gen_*.py only).
 
 Two-stage table (utf8proc's layout): the code points are cut into blocks of
 `size`; stage1[cp // size] names a block in stage2, and equal blocks
 (above all the empty ones, which share block 0) are stored once.
 """
+import os
+import subprocess
+import tempfile
+
+
+def read_opencc(path):
+    """OpenCC dictionary as {key: [values]}, via opencc_dict's text dump."""
+    with tempfile.TemporaryDirectory() as tmp:
+        txt = os.path.join(tmp, "d.txt")
+        subprocess.run(["opencc_dict", "-i", path, "-o", txt, "-f", "ocd2",
+                        "-t", "text"], check=True)
+        d = {}
+        with open(txt, encoding="utf-8") as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("\t")
+                d[k] = v.split(" ")
+    return d
 
 
 def two_stage(value, nblocks, size, empty):

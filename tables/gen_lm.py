@@ -60,10 +60,9 @@ Deterministic: no timestamps, everything sorted.
 """
 import ast
 import math
-import os
-import subprocess
 import sys
-import tempfile
+
+import common
 
 DICT = "/usr/lib/python3/dist-packages/jieba/dict.txt"
 POSSEG = "/usr/lib/python3/dist-packages/jieba/posseg/"
@@ -78,20 +77,6 @@ LEVELS = [30, 55, 80, 110]
 BOUNDS = [4.5, 7.0, 9.5]
 MAXCP = 0x10000
 BLOCK = 64
-
-
-def read_opencc(path):
-    """OpenCC dictionary as {key: [values]}, via opencc_dict's text dump."""
-    with tempfile.TemporaryDirectory() as tmp:
-        txt = os.path.join(tmp, "d.txt")
-        subprocess.run(["opencc_dict", "-i", path, "-o", txt, "-f", "ocd2",
-                        "-t", "text"], check=True)
-        d = {}
-        with open(txt, encoding="utf-8") as f:
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("\t")
-                d[k] = v.split(" ")
-    return d
 
 
 def q8(p):
@@ -139,7 +124,7 @@ def read_hmm(fold):
 
 
 def main():
-    ts = read_opencc(OCD)
+    ts = common.read_opencc(OCD)
     fold = {}
     for k, v in sorted(ts.items()):
         if len(k) == 1 and k not in v and len(v[0]) == 1:

@@ -39,10 +39,9 @@ Costs are bytes, 1..255 tenths of a bit.
 Deterministic: no timestamps, everything sorted.
 """
 import math
-import os
-import subprocess
 import sys
-import tempfile
+
+import common
 
 DICT = "/usr/lib/python3/dist-packages/jieba/dict.txt"
 OCD = "/usr/share/opencc/TSCharacters.ocd2"
@@ -52,22 +51,8 @@ BLOCK = 64
 BITS = 14
 
 
-def read_opencc(path):
-    """OpenCC dictionary as {key: [values]}, via opencc_dict's text dump."""
-    with tempfile.TemporaryDirectory() as tmp:
-        txt = os.path.join(tmp, "d.txt")
-        subprocess.run(["opencc_dict", "-i", path, "-o", txt, "-f", "ocd2",
-                        "-t", "text"], check=True)
-        d = {}
-        with open(txt, encoding="utf-8") as f:
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("\t")
-                d[k] = v.split(" ")
-    return d
-
-
 def main():
-    ts = read_opencc(OCD)
+    ts = common.read_opencc(OCD)
     fold = {}
     for k, v in sorted(ts.items()):
         if len(k) == 1 and k not in v and len(v[0]) == 1:
