@@ -1285,7 +1285,13 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
         r->nb--;
     }
     r->off[r->n] = j;
-    r->open = open_before(sc, a);
+    /* the marks left open matter only to guesses of lost bytes: the scan
+     * back over the line is left out of runs that lost none */
+    for (int k = 0; k < r->n; k++)
+        if (r->cp[k] == 0xFFFD) {
+            r->open = open_before(sc, a);
+            break;
+        }
     r->after = char_at(sc, j);
     return j;
 }
@@ -1420,11 +1426,6 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         }
     if (rare < 2)
         return j;
-    if (!sc->seen.built && seen_build(sc)) {
-        *err = ZHFIX_ENOMEM;
-        return j;
-    }
-    r->seen = &sc->seen;
     /* which decoder lost the bytes: read U+FFFD both ways, and keep the
      * reading that repairs more.  WHATWG's decoder loses a pair where
      * the trail byte is not ASCII, a lone lead where it is; but a lone
@@ -1435,6 +1436,15 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
     int has_wild = 0;
     for (int k = 0; k < r->n && !has_wild; k++)
         has_wild = r->cp[k] == 0xFFFD;
+    /* the pairs the document attests help only guesses of lost bytes;
+     * they are gathered over the whole piece, once, when first needed */
+    if (has_wild) {
+        if (!sc->seen.built && seen_build(sc)) {
+            *err = ZHFIX_ENOMEM;
+            return j;
+        }
+        r->seen = &sc->seen;
+    }
     if (has_wild) {
         size_t flip[MAXRUN];
         int nflip = 0;
