@@ -225,10 +225,9 @@ static int neglog2_10(float p)
     return milli >= 0 ? 0 : (-milli + 50) / 100;
 }
 
-/* The HMM's prediction of the next state from character index ia:
- * f[t] = sum over the states s of ia of P(s | ia) P(t | s).  Returns 0 when
- * the HMM does not know the character. */
-static int hmm_forward(int ia, float *f)
+/* The weights of the states of character index ia, P(s | ia), and those
+ * states; returns how many (0: the HMM does not know the character). */
+static size_t hmm_weights(int ia, unsigned char *st, float *ws)
 {
     size_t lo = zf_lm_hmm_off[ia], hi = zf_lm_hmm_off[ia + 1];
     if (lo == hi)
@@ -240,13 +239,27 @@ static int hmm_forward(int ia, float *f)
         w[k] = zf_lm_exp8[e & 0xFF] * zf_lm_exp8[zf_lm_logpi[e >> 8]];
         z += w[k];
     }
-    memset(f, 0, ZF_LM_NSTATES * sizeof *f);
     for (size_t k = 0; k < n; k++) {
-        unsigned st = zf_lm_hmm[lo + k] >> 8;
-        float ws = w[k] / z;
-        for (size_t j = zf_lm_trans_off[st]; j < zf_lm_trans_off[st + 1]; j++)
-            f[zf_lm_trans[j] >> 8] += ws * zf_lm_exp8[zf_lm_trans[j] & 0xFF];
+        st[k] = (unsigned char)(zf_lm_hmm[lo + k] >> 8);
+        ws[k] = w[k] / z;
     }
+    return n;
+}
+
+/* The HMM's prediction of the next state from character index ia:
+ * f[t] = sum over the states s of ia of P(s | ia) P(t | s).  Returns 0 when
+ * the HMM does not know the character. */
+static int hmm_forward(int ia, float *f)
+{
+    unsigned char st[64];
+    float ws[64];
+    size_t n = hmm_weights(ia, st, ws);
+    if (n == 0)
+        return 0;
+    memset(f, 0, ZF_LM_NSTATES * sizeof *f);
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = zf_lm_trans_off[st[k]]; j < zf_lm_trans_off[st[k] + 1]; j++)
+            f[zf_lm_trans[j] >> 8] += ws[k] * zf_lm_exp8[zf_lm_trans[j] & 0xFF];
     return 1;
 }
 
@@ -266,27 +279,6 @@ void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
     x->hmm = prev >= 0 && hmm_forward(x->pa, x->f);
 }
 
-/* The weights hmm_forward() gives the states of character index ia, and
- * those states, computed the same way; returns how many (0: the HMM does
- * not know the character). */
-static size_t hmm_weights(int ia, unsigned char *st, float *ws)
-{
-    size_t lo = zf_lm_hmm_off[ia], hi = zf_lm_hmm_off[ia + 1];
-    if (lo == hi)
-        return 0;
-    float w[64], z = 0;
-    size_t n = hi - lo > 64 ? 64 : hi - lo;
-    for (size_t k = 0; k < n; k++) {
-        unsigned e = zf_lm_hmm[lo + k];
-        w[k] = zf_lm_exp8[e & 0xFF] * zf_lm_exp8[zf_lm_logpi[e >> 8]];
-        z += w[k];
-    }
-    for (size_t k = 0; k < n; k++) {
-        st[k] = (unsigned char)(zf_lm_hmm[lo + k] >> 8);
-        ws[k] = w[k] / z;
-    }
-    return n;
-}
 
 /* hmm_emit(ib, f) for the f that hmm_forward() would make from the states
  * st[0..n) with weights ws: only the entries of f that ib's states read

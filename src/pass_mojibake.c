@@ -163,6 +163,23 @@ typedef struct {
     int32_t after;             /* the character after it (-1: none) */
 } run;
 
+/* Keep x in v[0..n), the max cheapest values in order of their cost:
+ * returns the new n. */
+static int keep_cheapest(int32_t *v, int *cost, int n, int max, int32_t x, int c)
+{
+    if (n == max && c >= cost[n - 1])
+        return n;
+    int at = n < max ? n++ : max - 1;
+    while (at > 0 && cost[at - 1] > c) {
+        v[at] = v[at - 1];
+        cost[at] = cost[at - 1];
+        at--;
+    }
+    v[at] = x;
+    cost[at] = c;
+    return n;
+}
+
 /* An empty run.  Only the fields before the arrays are set: zeroing the
  * arrays (12 KB) on every trigger was the most of what a `(run){...}`
  * initialiser cost, and a run is only ever read up to n and nb. */
@@ -540,19 +557,11 @@ static void rerank(const run *r, const slot *sl, int ns, int32_t before, int32_t
         if (!sl[i].wild || sl[i].n < 2)
             continue;
         /* the best RERANK by the character model */
-        int top[RERANK], tc[RERANK], nt = 0;
+        int32_t top[RERANK];
+        int tc[RERANK], nt = 0;
         for (int k = 0; k < sl[i].n; k++) {
             int c = local_cost(r, sl, ns, i, k, before, out, pick);
-            if (nt == RERANK && c >= tc[nt - 1])
-                continue;
-            int at = nt < RERANK ? nt++ : RERANK - 1;
-            while (at > 0 && tc[at - 1] > c) {
-                top[at] = top[at - 1];
-                tc[at] = tc[at - 1];
-                at--;
-            }
-            top[at] = k;
-            tc[at] = c;
+            nt = keep_cheapest(top, tc, nt, RERANK, k, c);
         }
         int lo = i >= RERANK_WIN ? i - RERANK_WIN : 0;
         int hi = i + RERANK_WIN + 1 < ns ? i + RERANK_WIN + 1 : ns;
@@ -1596,16 +1605,7 @@ static int big5_lost(int trail, int32_t prev, int32_t next, int32_t *out)
             int k = zf_lm_ctx_step(&x, cp);
             if (next >= 0)
                 k -= zf_lm_pair_bonus(cp, next);
-            if (n == BIG5_ALT && k >= cost[n - 1])
-                continue;
-            int at = n < BIG5_ALT ? n++ : BIG5_ALT - 1;
-            while (at > 0 && cost[at - 1] > k) {
-                c[at] = c[at - 1];
-                cost[at] = cost[at - 1];
-                at--;
-            }
-            c[at] = cp;
-            cost[at] = k;
+            n = keep_cheapest(c, cost, n, BIG5_ALT, cp, k);
         }
     }
     memcpy(out, c, (size_t)n * sizeof *c);
