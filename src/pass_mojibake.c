@@ -788,9 +788,10 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         }
         t->n = nh;
     }
-    /* Viterbi over the slots */
-    int (*cost)[MAXALT] = malloc((size_t)ns * sizeof *cost);
-    int16_t (*back)[MAXALT] = malloc((size_t)ns * sizeof *back);
+    /* Viterbi over the slots (ns > 0 here; the compiler cannot see it) */
+    size_t nsz = ns > 0 ? (size_t)ns : 1;
+    int (*cost)[MAXALT] = malloc(nsz * sizeof *cost);
+    int16_t (*back)[MAXALT] = malloc(nsz * sizeof *back);
     if (!cost || !back) {
         free(cost);
         free(back);
