@@ -76,6 +76,13 @@
  * all rare is no evidence on its own (寤礦, a GBK reading, read as UTF-8 is
  * 廵V: one rare character for two). */
 #define RARE_HAN 150
+/* A run whose characters left as found are more than 1 in ODD_SHARE odd
+ * (not text_char) is no text a lone repaired character could be part of. */
+#define ODD_SHARE 4
+/* A piece read from more than GUESSED_SHARE guessed bytes for each byte
+ * found is no evidence: the guesses were chosen to read well (`���`, lost
+ * bytes only, reads as 是). */
+#define GUESSED_SHARE 2
 
 /* Longest run examined at once; longer runs are taken in pieces. */
 #define MAXRUN 512
@@ -935,6 +942,7 @@ typedef struct {
     int strong;  /* enough evidence on its own */
     int cheap;   /* strong but for the word evidence: its pairs are cheap */
     int weak;    /* better than found: enough beside strong pieces */
+    int one;     /* at most one Han character or CJK mark */
 } piece;
 
 /* Whether the character of bytes [sb, e) guessed a lost byte and the
@@ -962,17 +970,33 @@ static int wild_in(const run *r, int sb, int e)
     return 0;
 }
 
+/* CJK and full-width punctuation. */
+static int cjk_punct(int32_t c)
+{
+    return (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF5E);
+}
+
+/* Whether c reads as text on its own: a common Han character, CJK
+ * punctuation or an accented Latin letter. */
+static int text_char(int32_t c)
+{
+    if (zf_is_han(c))
+        return zf_lm_char_cost(c) < RARE_HAN;
+    return cjk_punct(c) || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
+}
+
 /* The pieces codec utf8 makes of the run: every island, cut at the ASCII
  * between its characters (each stretch of non-ASCII characters is judged
  * alone: an island may join good accented Latin to garbled text across a
- * word).  *fails counts the non-ASCII source characters no island covers.
- * Returns the number of pieces. */
-static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails)
+ * word).  *fails counts the non-ASCII source characters no island covers,
+ * *odd those of them that do not read as text (text_char).  Returns the
+ * number of pieces. */
+static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails, int *odd)
 {
     int32_t dec[MAXRUN * 2];
     int endb[MAXRUN * 2];
     int np = 0, used = 0, b = 0;
-    *fails = 0;
+    *fails = *odd = 0;
     while (b < r->nb) {
         if (b > 0 && r->bsrc[b - 1] == r->bsrc[b]) {
             b++;
@@ -1012,6 +1036,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
         if (nd == 0) {
             (*fails)++;
             int s0 = r->bsrc[b];
+            *odd += !text_char(r->cp[s0]);
             while (b < r->nb && r->bsrc[b] == s0)
                 b++;
             continue;
@@ -1040,9 +1065,18 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
             int first = r->bsrc[pb], last = r->bsrc[endb[e - 1] - 1];
             int32_t pbefore = k == 0 ? before : dec[k - 1];
             int32_t after = e < nd ? dec[e] : char_at(sc, r->off[last + 1]);
-            int nonascii = 0, han = 0, rarehan = 0, hpairs = 0, words = 0, hcost = 0;
+            /* the bytes it was read from: found, or guessed for lost ones */
+            int known = 0, guessed = 0;
+            for (int x = pb; x < endb[e - 1]; x++) {
+                if (IS_WILD(r->byte[x]))
+                    guessed++;
+                else
+                    known += byte_val(r, x, utf8, 0) >= 0x80;
+            }
+            int nonascii = 0, han = 0, rarehan = 0, hpairs = 0, words = 0, hcost = 0, cjk = 0;
             for (int q = 0; q < no; q++) {
                 nonascii += out[q] >= 0x80;
+                cjk += zf_is_han(out[q]) || cjk_punct(out[q]);
                 han += zf_is_han(out[q]);
                 rarehan += zf_is_han(out[q]) && zf_lm_char_cost(out[q]) >= RARE_HAN;
                 if (q > 0 && zf_is_han(out[q - 1]) && zf_is_han(out[q])) {
@@ -1063,12 +1097,15 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
              * (bytes of accented Latin read as GBK give Han characters
              * that are cheaper than the accents and still nonsense) */
             p->strong = nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
+                && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
                 && (hpairs == 0 || (words > 0 && words * WORDY >= hpairs)
                     || (hcost <= PAIR_OK * hpairs && !r->wild));
             p->weak = nonascii > 0 && p->gain > 0;
+            p->one = cjk <= 1;
             p->cheap = !p->strong && nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
+                && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
                 && hcost <= PAIR_OK * hpairs;
@@ -1099,19 +1136,30 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
 {
     piece pc[2][MAXRUN];
     int32_t dbuf[2][MAXRUN * 2];
-    int np[2] = {0, 0}, fails[2] = {0, 0};
+    int np[2] = {0, 0}, fails[2] = {0, 0}, odd[2] = {0, 0};
     long score[2] = {0, 0};
     int pick = -1;
     for (int utf8 = 1; utf8 >= 0; utf8--) {
         if (!(codecs & (utf8 ? TRY_UTF8 : TRY_GBK)))
             continue;
-        np[utf8] = plan(sc, r, utf8, pc[utf8], dbuf[utf8], &fails[utf8]);
-        int strong = 0;
+        np[utf8] = plan(sc, r, utf8, pc[utf8], dbuf[utf8], &fails[utf8], &odd[utf8]);
+        int strong = 0, many = 0;
         for (int k = 0; k < np[utf8]; k++) {
             /* cheap pairs are evidence enough where the run decodes
              * through, not among accented letters that do not decode */
             if (pc[utf8][k].cheap && fails[utf8] == 0)
                 pc[utf8][k].strong = 1;
+            many += pc[utf8][k].strong && !pc[utf8][k].one;
+        }
+        for (int k = 0; k < np[utf8]; k++) {
+            /* one character is evidence beside longer pieces, or among
+             * text; alone among rare characters and symbols that the run
+             * leaves as found, two GBK characters that make one Chinese
+             * character and an ASCII letter are chance (`閱扟` E9 86 92
+             * 4A, 醒J, in a soup of bytes; `由鍜宲am` in good text was
+             * 由和pam) */
+            if (pc[utf8][k].one && many == 0 && odd[utf8] * ODD_SHARE > fails[utf8])
+                pc[utf8][k].strong = 0;
             strong += pc[utf8][k].strong;
             score[utf8] += pc[utf8][k].gain;
         }
@@ -1386,8 +1434,8 @@ static long run_gain(scan *sc, run *r)
 {
     piece pc[MAXRUN];
     int32_t dbuf[MAXRUN * 2];
-    int fails;
-    int np = plan(sc, r, 1, pc, dbuf, &fails);
+    int fails, odd;
+    int np = plan(sc, r, 1, pc, dbuf, &fails, &odd);
     long g = 0;
     for (int k = 0; k < np; k++)
         g += pc[k].gain;
@@ -1982,9 +2030,12 @@ static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
         int32_t pa = z < np ? path[z]->cp : after;
         int gain = span_cost(pb, oldv, (size_t)no, pa) - span_cost(pb, newv, (size_t)nn, pa);
         int newc = span_cost(pb, newv, (size_t)nn, pa);
+        /* and it must make a word: Big5 text is Chinese, characters side
+         * by side; characters each alone among ASCII letters that read
+         * better as Big5 are chance (`筭ci腨febc` is not 鉚ci嚴febc) */
         int ok = changed > 0 && gain >= (changed > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
             && !(han > 0 && newc > GOOD_TEXT * (nn + (pa >= 0)))
-            && (hpairs == 0 || words > 0);
+            && hpairs > 0 && words > 0;
         if (ok) {
             /* each lost character chosen again with the word model, and
              * how sure it is */
