@@ -160,6 +160,24 @@ static double score(const char *enc, const char *s, size_t n, int partial, zf_bu
     return (double)cost;
 }
 
+/* Whether the UTF-16 reading dec of s[0..n) keeps the lines of text that
+ * is UTF-8 (or ASCII) with NUL bytes: UTF-16 text has its line feeds as
+ * 0A 00 (LE) or 00 0A (BE); UTF-8 with a NUL in it read as UTF-16 may
+ * take a line feed for the high byte of a character U+0Axx (`a\0b\n` is
+ * a and U+0A62 in UTF-16LE, no line), a script no Chinese text holds.
+ * (UTF-16 Chinese is seldom valid UTF-8; its 0x0A bytes may be the low
+ * bytes of characters such as 上, U+4E0A, 4E 0A in UTF-16BE.) */
+static int wide_lines(const char *s, size_t n, const zf_buf *dec)
+{
+    if (zf_utf8_valid_prefix(s, n) != n)
+        return 1;
+    /* U+0A00-U+0AFF in UTF-8: E0 A8 80 to E0 AB BF */
+    for (size_t i = 0; i + 1 < dec->len; i++)
+        if ((unsigned char)dec->p[i] == 0xE0 && ((unsigned char)dec->p[i + 1] & 0xFC) == 0xA8)
+            return 0;
+    return 1;
+}
+
 /* A reading must average better than this to be text at all. */
 #define MAX_TEXT_COST 170.0
 
@@ -270,6 +288,8 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             continue;
         int wide = fixed[i].kind == ZF_ENC_WIDE;
         double sc = score(fixed[i].name, wide ? s : ls, wide ? n : ln, partial, &scratch, &avg);
+        if (sc >= 0 && wide && !wide_lines(s, n, &scratch))
+            continue;
         if (sc >= 0 && (best < 0 || sc < best)) {
             best = sc;
             best_avg = avg;

@@ -260,6 +260,11 @@ printf 'abc\000def\n' > "$D/nul.txt"
 run "$D/nul.txt" "$D/invalid.want"
 t "a NUL byte: binary error naming the file, exit 3, the next file still done" \
     '[ $rc = 3 ] && grep -q "^zhfix: $D/nul.txt: binary file" "$TMP/err" && same "$TMP/out" "$D/invalid.want"'
+# even where UTF-16 reads it as two characters (a, U+0A62) that lose the line
+printf 'a\000b\n' > "$D/nul16.txt"
+run "$D/nul16.txt"
+t "a NUL byte that UTF-16LE could read: binary error, exit 3, no output" \
+    '[ $rc = 3 ] && grep -q "^zhfix: $D/nul16.txt: binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
 run_in "$D/nul.txt"
 t "a NUL byte on stdin: binary error, exit 3, no output" \
     '[ $rc = 3 ] && grep -q "^zhfix: .*binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
