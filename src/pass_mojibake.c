@@ -943,6 +943,7 @@ typedef struct {
     int cheap;   /* strong but for the word evidence: its pairs are cheap */
     int weak;    /* better than found: enough beside strong pieces */
     int one;     /* at most one Han character or CJK mark */
+    int guess;   /* read in part from guessed bytes */
 } piece;
 
 /* Whether the character of bytes [sb, e) guessed a lost byte and the
@@ -1104,6 +1105,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
                     || (hcost <= PAIR_OK * hpairs && !r->wild));
             p->weak = nonascii > 0 && p->gain > 0;
             p->one = cjk <= 1;
+            p->guess = guessed > 0;
             p->cheap = !p->strong && nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
                 && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
@@ -1157,8 +1159,11 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
              * leaves as found, two GBK characters that make one Chinese
              * character and an ASCII letter are chance (`閱扟` E9 86 92
              * 4A, 醒J, in a soup of bytes; `由鍜宲am` in good text was
-             * 由和pam) */
-            if (pc[utf8][k].one && many == 0 && odd[utf8] * ODD_SHARE > fails[utf8])
+             * 由和pam); in text that does not decode through, one
+             * character guessed in part is no more than a U+FFFD filled
+             * (`要求自�己` is not 要求自强) */
+            if (pc[utf8][k].one && many == 0
+                && (odd[utf8] * ODD_SHARE > fails[utf8] || (pc[utf8][k].guess && fails[utf8] > 0)))
                 pc[utf8][k].strong = 0;
             strong += pc[utf8][k].strong;
             score[utf8] += pc[utf8][k].gain;
