@@ -84,6 +84,13 @@
  * bytes only, reads as 是). */
 #define GUESSED_SHARE 2
 
+/* The most U+FFFD standing together that mechanism 3 reads as lost bytes:
+ * UTF-8 read as GBK loses a pair or a lone byte at a time, a U+FFFD each,
+ * and a character's three bytes give at most two; a longer stretch is
+ * bytes gone past guessing, and reading it costs the search dearly (a
+ * hundred of them took seconds). */
+#define LOST_MAX 4
+
 /* Longest run examined at once; longer runs are taken in pieces. */
 #define MAXRUN 512
 
@@ -1294,6 +1301,17 @@ static int flipped(const size_t *flip, int nflip, size_t o)
  * (WILD_PAIR1): by default when a non-ASCII character follows, the other
  * way for the U+FFFD at the offsets flip[0..nflip).  Returns its end;
  * *rare counts the characters that are evidence of the damage. */
+/* How many U+FFFD stand together from `at` on (at most LOST_MAX + 1). */
+static int lost_stretch(const scan *sc, size_t at, size_t le)
+{
+    int k = 0;
+    while (k <= LOST_MAX && at + 3 <= le && memcmp(sc->s + at, "\xEF\xBF\xBD", 3) == 0) {
+        k++;
+        at += 3;
+    }
+    return k;
+}
+
 static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *flip, int nflip,
                       run *r, int *rare)
 {
@@ -1306,6 +1324,8 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
         if (c >= 0x20 && c < 0x7F && c != '?') {
             code = (unsigned)c;
         } else if (c == 0xFFFD) {
+            if (lost_stretch(sc, j, le) > LOST_MAX)
+                break;
             code = WILD;
             int32_t nx = char_at(sc, j + (size_t)l);
             int flip1 = pairs && flipped(flip, nflip, j);
@@ -1463,10 +1483,16 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
 {
     /* start of the run: back over characters that could belong to it */
     size_t a = i;
-    for (int back = 0; a > from && back < MAXRUN / 4; back++) {
+    for (int back = 0, lost = 0; a > from && back < MAXRUN / 4; back++) {
         size_t p = zf_utf8_prev(sc->s, a);
         int32_t c;
         zf_utf8_next(sc->s + p, a - p, &c);
+        lost = c == 0xFFFD ? lost + 1 : 0;
+        if (lost > LOST_MAX) {
+            /* the run starts after a stretch too long to read */
+            a += 3 * (size_t)LOST_MAX;
+            break;
+        }
         if (!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC)
             break;
         a = p;
