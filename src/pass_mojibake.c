@@ -1141,11 +1141,42 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
  * through, and the weak pieces go back too: a lone `ºÍ` between English
  * words (和), a `¡£` after one (。), too short to be evidence alone.
  */
+/* The characters around the run on its line, up to CONTEXT non-ASCII ones
+ * each side: how many (*n) and how many of them are odd (not
+ * text_char). */
+#define CONTEXT 8
+static void context_odd(const scan *sc, const run *r, int *n, int *odd)
+{
+    *n = *odd = 0;
+    size_t at = r->off[0];
+    for (int k = 0; k < CONTEXT && at > 0 && sc->s[at - 1] != '\n';) {
+        at = zf_utf8_prev(sc->s, at);
+        int32_t c;
+        zf_utf8_next(sc->s + at, sc->n - at, &c);
+        if (c < 0x80)
+            continue;
+        k++;
+        (*n)++;
+        *odd += !text_char(c);
+    }
+    at = r->off[r->n];
+    for (int k = 0; k < CONTEXT && at < sc->n && sc->s[at] != '\n';) {
+        int32_t c;
+        at += (size_t)zf_utf8_next(sc->s + at, sc->n - at, &c);
+        if (c < 0x80)
+            continue;
+        k++;
+        (*n)++;
+        *odd += !text_char(c);
+    }
+}
+
 static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *nfail)
 {
     piece pc[2][MAXRUN];
     int32_t dbuf[2][MAXRUN * 2];
     int np[2] = {0, 0}, fails[2] = {0, 0}, odd[2] = {0, 0};
+    int cn = -1, codd = 0; /* context_odd, when first needed */
     long score[2] = {0, 0};
     int pick = -1;
     for (int utf8 = 1; utf8 >= 0; utf8--) {
@@ -1162,15 +1193,19 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
         }
         for (int k = 0; k < np[utf8]; k++) {
             /* one character is evidence beside longer pieces, or among
-             * text; alone among rare characters and symbols that the run
-             * leaves as found, two GBK characters that make one Chinese
+             * text; alone among rare characters and symbols, left as
+             * found in the run or standing around it on the line (`c鐥汣d`
+             * decodes through), two GBK characters that make one Chinese
              * character and an ASCII letter are chance (`閱扟` E9 86 92
              * 4A, 醒J, in a soup of bytes; `由鍜宲am` in good text was
              * 由和pam); in text that does not decode through, one
              * character guessed in part is no more than a U+FFFD filled
              * (`要求自�己` is not 要求自强) */
+            if (pc[utf8][k].one && many == 0 && cn < 0)
+                context_odd(sc, r, &cn, &codd);
             if (pc[utf8][k].one && many == 0
-                && (odd[utf8] * ODD_SHARE > fails[utf8] || (pc[utf8][k].guess && fails[utf8] > 0)))
+                && ((odd[utf8] + codd) * ODD_SHARE > fails[utf8] + cn
+                    || (pc[utf8][k].guess && fails[utf8] > 0)))
                 pc[utf8][k].strong = 0;
             strong += pc[utf8][k].strong;
             score[utf8] += pc[utf8][k].gain;
