@@ -1948,12 +1948,16 @@ static size_t try_big5(scan *sc, size_t from, size_t i, size_t le, int *err)
     while (j < le && r->n < MAXRUN) {
         int32_t c;
         int l = zf_utf8_next(sc->s + j, le - j, &c);
-        if (!big5_member(c))
+        /* big5_member(c), with the Big5 reading looked up once */
+        int32_t m = c >= 0x80 && c != 0xFFFD ? big5_of(c) : 0;
+        if (c >= 0x80 && c != 0xFFFD && !m)
+            break;
+        if (c < 0x80 && !big5_member(c))
             break;
         if (c == 0xFFFD)
             lost++;
         else if (c >= 0x80)
-            gain1 += zf_lm_char_cost(c) - zf_lm_char_cost(big5_of(c)), kept++;
+            gain1 += zf_lm_char_cost(c) - zf_lm_char_cost(m), kept++;
         r->cp[r->n] = c;
         r->off[r->n++] = j;
         j += (size_t)l;
