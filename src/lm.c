@@ -178,7 +178,7 @@ size_t zf_lm_skip_common(const char *s, size_t i, size_t n)
         if (c - 0xE3u > 0xE9u - 0xE3u || (u[i + 1] & 0xC0) != 0x80 || (u[i + 2] & 0xC0) != 0x80)
             break;
         unsigned cp = (c & 0x0Fu) << 12 | (u[i + 1] & 0x3Fu) << 6 | (u[i + 2] & 0x3Fu);
-        if (cp >= COMMON_LO && !(common_bits[(cp - COMMON_LO) >> 3] >> (cp & 7) & 1u))
+        if (cp >= COMMON_LO && !((unsigned)common_bits[(cp - COMMON_LO) >> 3] >> (cp & 7) & 1u))
             break;
         i += 3;
     }
