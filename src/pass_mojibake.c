@@ -1143,7 +1143,9 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, int *fails
  */
 /* The characters around the run on its line, up to CONTEXT non-ASCII ones
  * each side: how many (*n) and how many of them are odd (not
- * text_char). */
+ * text_char).  CJK marks are passed over like ASCII: the punctuation
+ * pass writes them for ASCII ones, so counting them would make a second
+ * run judge differently from the first. */
 #define CONTEXT 8
 static void context_odd(const scan *sc, const run *r, int *n, int *odd)
 {
@@ -1153,7 +1155,7 @@ static void context_odd(const scan *sc, const run *r, int *n, int *odd)
         at = zf_utf8_prev(sc->s, at);
         int32_t c;
         zf_utf8_next(sc->s + at, sc->n - at, &c);
-        if (c < 0x80)
+        if (c < 0x80 || cjk_punct(c))
             continue;
         k++;
         (*n)++;
@@ -1163,7 +1165,7 @@ static void context_odd(const scan *sc, const run *r, int *n, int *odd)
     for (int k = 0; k < CONTEXT && at < sc->n && sc->s[at] != '\n';) {
         int32_t c;
         at += (size_t)zf_utf8_next(sc->s + at, sc->n - at, &c);
-        if (c < 0x80)
+        if (c < 0x80 || cjk_punct(c))
             continue;
         k++;
         (*n)++;
