@@ -67,12 +67,12 @@
  * bylines) have fewer than 3. */
 #define DAMAGE_MIN 3
 
-enum { NONE, WEAK, STRONG };
+enum { NONE = ZF_ANNOT_NONE, WEAK = ZF_ANNOT_WEAK, STRONG = ZF_ANNOT_STRONG };
 
 /* Whether an annotation opens at s[open] == '(': NONE, or STRONG (after a
  * Traditional-only form, rule (S)) / WEAK (after any other Han character,
- * rule (W)) with *end just past its ')'. */
-static int annotation_at(const char *s, size_t n, size_t open, size_t *end)
+ * rule (W)) with *end just past its ')'.  The script pass asks too. */
+int zf_pinyin_annotation(const char *s, size_t n, size_t open, size_t *end)
 {
     /* A Han character is 3 or 4 bytes: the byte before '(' must be a
      * continuation byte.  This also rules out line starts and f(x). */
@@ -128,7 +128,7 @@ int zf_pass_pinyin(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         if (!p)
             break;
         size_t open = (size_t)(p - s);
-        int kind = annotation_at(s, n, open, &end);
+        int kind = zf_pinyin_annotation(s, n, open, &end);
         if (kind == NONE) {
             i = open + 1;
             continue;
@@ -154,7 +154,7 @@ int zf_pass_pinyin(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         if (!p)
             break;
         size_t open = (size_t)(p - s);
-        int kind = annotation_at(s, n, open, &end);
+        int kind = zf_pinyin_annotation(s, n, open, &end);
         if (kind == NONE || (kind == WEAK && !weak_too)) {
             i = kind == NONE ? open + 1 : end;
             continue;

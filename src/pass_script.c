@@ -17,6 +17,12 @@
  *    conversion, leaves one-to-one Simplified characters (们, 这) too.
  *  - Otherwise text mixing the scripts is unified to its majority script,
  *    and text in one script is left alone.
+ * Converting to Traditional leaves a character with a "(pinyin)"
+ * annotation after it as the author wrote it: 为(wèi) made 為(wèi) is the
+ * converter's own signature, and the next run would take the whole
+ * document for converted text and turn it to Simplified (a line glossing
+ * polyphones in a mixed document did, properties seed 14).  The gloss
+ * is about that very character, so it is the last one to change.
  * Every converted stretch of consecutive characters is one edit of kind
  * ZHFIX_EDIT_SCRIPT.
  */
@@ -433,6 +439,10 @@ static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
             return ZHFIX_ENOMEM;
         if (zf_script_convert(to, r->cp, n, r->out, r->how, &r->sc) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
+        size_t aend;
+        if (to == ZHFIX_SCRIPT_HANT && end < len && s[end] == '(' &&
+            zf_pinyin_annotation(s, len, end, &aend) != ZF_ANNOT_NONE)
+            r->out[n - 1] = r->cp[n - 1]; /* see the header: 为(wèi) */
         /* one edit per stretch of changed characters */
         size_t k = 0;
         while (k < n) {

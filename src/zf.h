@@ -179,6 +179,13 @@ int zf_pass_pinyin(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
 int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
 int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
 
+/* Whether a "(pinyin)" annotation the pinyin pass would consider opens at
+ * s[open] == '(' (pass_pinyin.c): ZF_ANNOT_NONE, or ZF_ANNOT_STRONG (after a
+ * Traditional-only form) / ZF_ANNOT_WEAK (after another Han character), with
+ * *end just past its ')'. */
+enum { ZF_ANNOT_NONE, ZF_ANNOT_WEAK, ZF_ANNOT_STRONG };
+int zf_pinyin_annotation(const char *s, size_t n, size_t open, size_t *end);
+
 /* ---- pipeline (pipeline.c) ------------------------------------------- */
 
 /* Scratch space a stream keeps between pieces so passes do not allocate per
