@@ -95,7 +95,8 @@
  *     a Chinese line quoting Japanese is not repaired, is on the safe side.
  *
  * Cost: one scan for trigger bytes, eight at a time; a buffer without them
- * is returned untouched, and a line without a non-ASCII byte is skipped.
+ * is returned untouched, and a line whose triggers all have ASCII on both
+ * sides is skipped (line_has_work()).
  * The first line with work decodes the piece once (for flat and the
  * Japanese test); each such line is decoded once more.  Everything is
  * linear in the input.
@@ -152,18 +153,27 @@ static size_t find_trigger(const char *s, size_t i, size_t n)
     return n;
 }
 
-static int has_non_ascii(const char *s, size_t i, size_t n)
+/* Whether the line s[ls..le), which has a trigger at t, has work: a run
+ * of trigger bytes with a non-ASCII byte right before or after it.  Every
+ * edit needs one.  A mark run converts when it touches Han (non-ASCII)
+ * or, in a flat piece, other C: a CJK mark (non-ASCII) or a trigger this
+ * pass converts; a parenthesis likewise by its neighbours, across adjacent
+ * marks only; a stray comma stands before a full-width mark.  Converted
+ * triggers make C only after something non-ASCII has touched the first of
+ * them.  So a line whose triggers all sit among ASCII (`ls -l (1)`,
+ * `Debian: 文件` with its space) is passed without decoding it: most lines
+ * of clean text with a trigger. */
+static int line_has_work(const char *s, size_t ls, size_t t, size_t le)
 {
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
+    while (t < le) {
+        size_t e = t + 1;
+        while (e < le && is_trigger((unsigned char)s[e]))
+            e++;
+        if ((t > ls && ((unsigned char)s[t - 1] & 0x80)) ||
+            (e < le && ((unsigned char)s[e] & 0x80)))
             return 1;
-        i += 8;
+        t = find_trigger(s, e, le);
     }
-    for (; i < n; i++)
-        if ((unsigned char)s[i] & 0x80)
-            return 1;
     return 0;
 }
 
@@ -1032,7 +1042,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         size_t le = q ? (size_t)(q - s) : n;
         if (le > pos && s[le - 1] == '\r')
             le--; /* CRLF */
-        if (has_non_ascii(s, pos, le)) {
+        if (t < le && line_has_work(s, pos, t, le)) {
             if (!surveyed) { /* only once there is work */
                 if (!survey_fast(s, n, &sv))
                     sv = survey_piece(s, n);
