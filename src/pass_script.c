@@ -17,12 +17,14 @@
  *    conversion, leaves one-to-one Simplified characters (们, 这) too.
  *  - Otherwise text mixing the scripts is unified to its majority script,
  *    and text in one script is left alone.
- * Converting to Traditional leaves a character with a "(pinyin)"
- * annotation after it as the author wrote it: 为(wèi) made 為(wèi) is the
- * converter's own signature, and the next run would take the whole
- * document for converted text and turn it to Simplified (a line glossing
- * polyphones in a mixed document did, properties seed 14).  The gloss
- * is about that very character, so it is the last one to change.
+ * A piece with a "(pinyin)" annotation that the pinyin pass left (the
+ * piece is not written in Traditional) is never converted to Traditional:
+ * Traditional text with annotations is the naive converter's signature
+ * (为(wèi) made 為(wèi), or 號(hào) among characters made Traditional), and
+ * the next run would remove them and turn the document to Simplified
+ * (mixed documents with a line of glossed polyphones did, properties seeds
+ * 14 and 26).  Glossed text is a teaching text or quotes its forms; its
+ * mixed scripts are left as written.
  * Every converted stretch of consecutive characters is one edit of kind
  * ZHFIX_EDIT_SCRIPT.
  */
@@ -415,12 +417,27 @@ static int decide(const zhfix_options *opt, zf_doc *doc, const char *s, size_t l
     return ZHFIX_OK;
 }
 
+/* Whether s[0..len) holds a "(pinyin)" annotation. */
+static int has_annotation(const char *s, size_t len)
+{
+    const char *p = s;
+    size_t end;
+    while ((p = memchr(p, '(', len - (size_t)(p - s))) != NULL) {
+        if (zf_pinyin_annotation(s, len, (size_t)(p - s), &end) != ZF_ANNOT_NONE)
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
 /* Convert every Han run of the piece toward `to`. */
 static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
 {
     const char *s = rw->in;
     size_t len = rw->len, i = 0;
     char enc[4 * 64];
+    if (to == ZHFIX_SCRIPT_HANT && has_annotation(s, len))
+        return ZHFIX_OK; /* see the header */
     if (to == ZHFIX_SCRIPT_HANT && zf_script_doc_scan(s, len, &r->sc) != ZHFIX_OK)
         return ZHFIX_ENOMEM;
     while (i < len) {
@@ -439,10 +456,6 @@ static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
             return ZHFIX_ENOMEM;
         if (zf_script_convert(to, r->cp, n, r->out, r->how, &r->sc) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
-        size_t aend;
-        if (to == ZHFIX_SCRIPT_HANT && end < len && s[end] == '(' &&
-            zf_pinyin_annotation(s, len, end, &aend) != ZF_ANNOT_NONE)
-            r->out[n - 1] = r->cp[n - 1]; /* see the header: 为(wèi) */
         /* one edit per stretch of changed characters */
         size_t k = 0;
         while (k < n) {
