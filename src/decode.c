@@ -461,7 +461,7 @@ static int decode_wide(zf_decoder *d, const char *raw, size_t len, int final,
     }
     /* the text equals its bytes only where every byte came out as itself
      * (ASCII in UTF-7 or ISO-2022-CN; never in UTF-16 or UTF-32) */
-    if (d->identity && (out->len - mark != pos || memcmp(out->p + mark, raw, pos) != 0))
+    if (d->identity && (out->len - mark != pos || (pos && memcmp(out->p + mark, raw, pos) != 0)))
         d->identity = 0;
     *used = pos;
     return ZHFIX_OK;
