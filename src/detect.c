@@ -160,17 +160,25 @@ static double score(const char *enc, const char *s, size_t n, int partial, zf_bu
     return (double)cost;
 }
 
-/* Whether the UTF-16 reading dec of s[0..n) keeps the lines of text that
- * is UTF-8 (or ASCII) with NUL bytes: UTF-16 text has its line feeds as
- * 0A 00 (LE) or 00 0A (BE); UTF-8 with a NUL in it read as UTF-16 may
- * take a line feed for the high byte of a character U+0Axx (`a\0b\n` is
- * a and U+0A62 in UTF-16LE, no line), a script no Chinese text holds.
- * (UTF-16 Chinese is seldom valid UTF-8; its 0x0A bytes may be the low
- * bytes of characters such as 上, U+4E0A, 4E 0A in UTF-16BE.) */
-static int wide_lines(const char *s, size_t n, const zf_buf *dec)
+/* Whether the UTF-16 reading dec (big-endian when be) of s[0..n) is
+ * plausible for bytes that are valid UTF-8 (or ASCII) with NUL in them.
+ * UTF-16 Chinese is seldom valid UTF-8 (its 0x0A bytes may be the low
+ * bytes of characters such as 上, U+4E0A, 4E 0A in UTF-16BE), so such
+ * bytes read as UTF-16 must show it two ways:
+ *  - its NUL bytes are high bytes, of ASCII characters (LE: odd offsets,
+ *    BE: even ones); a NUL as the low byte of U+xx00 in text that is also
+ *    valid UTF-8 is chance (`\0V8n...a\n\0` as 嘀游啛뿯..., fuzzing);
+ *  - it keeps the lines: UTF-16 text has its line feeds as 0A 00 (LE) or
+ *    00 0A (BE), while UTF-8 with a NUL in it may read a line feed as the
+ *    high byte of a character U+0Axx (`a\0b\n` is a and U+0A62 in
+ *    UTF-16LE, no line), a script no Chinese text holds. */
+static int wide_lines(const char *s, size_t n, const zf_buf *dec, int be)
 {
     if (zf_utf8_valid_prefix(s, n) != n)
         return 1;
+    for (const char *z = memchr(s, 0, n); z; z = memchr(z + 1, 0, n - (size_t)(z + 1 - s)))
+        if ((size_t)(z - s) % 2 == (size_t)(be != 0))
+            return 0;
     /* U+0A00-U+0AFF in UTF-8: E0 A8 80 to E0 AB BF */
     for (size_t i = 0; i + 1 < dec->len; i++)
         if ((unsigned char)dec->p[i] == 0xE0 && ((unsigned char)dec->p[i + 1] & 0xFC) == 0xA8)
@@ -288,7 +296,7 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             continue;
         int wide = fixed[i].kind == ZF_ENC_WIDE;
         double sc = score(fixed[i].name, wide ? s : ls, wide ? n : ln, partial, &scratch, &avg);
-        if (sc >= 0 && wide && !wide_lines(s, n, &scratch))
+        if (sc >= 0 && wide && !wide_lines(s, n, &scratch, !strcmp(fixed[i].name, "UTF-16BE")))
             continue;
         if (sc >= 0 && (best < 0 || sc < best)) {
             best = sc;

@@ -265,6 +265,18 @@ printf 'a\000b\n' > "$D/nul16.txt"
 run "$D/nul16.txt"
 t "a NUL byte that UTF-16LE could read: binary error, exit 3, no output" \
     '[ $rc = 3 ] && grep -q "^zhfix: $D/nul16.txt: binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
+# or where a NUL would be the low byte of a character (00 56 as U+5600 in
+# UTF-16LE): UTF-16 text that is valid UTF-8 has NUL only as high bytes
+printf '\000V8n[U\357\277\275\035\357\277\275,\346\267\261a\n\000' > "$D/nul16low.txt"
+run "$D/nul16low.txt"
+t "NUL bytes on both parities of valid UTF-8: binary error, exit 3, no output" \
+    '[ $rc = 3 ] && grep -q "^zhfix: $D/nul16low.txt: binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
+# while UTF-16LE text without BOM, NUL as high bytes only, is text
+printf 'a\000b\000\n\000' > "$D/utf16le.txt"
+printf 'ab\n' > "$D/utf16le.want"
+run "$D/utf16le.txt"
+t "UTF-16LE without BOM, ASCII only: decoded" \
+    '[ $rc = 0 ] && same "$TMP/out" "$D/utf16le.want"'
 run_in "$D/nul.txt"
 t "a NUL byte on stdin: binary error, exit 3, no output" \
     '[ $rc = 3 ] && grep -q "^zhfix: .*binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
