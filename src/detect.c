@@ -160,32 +160,6 @@ static double score(const char *enc, const char *s, size_t n, int partial, zf_bu
     return (double)cost;
 }
 
-/* Whether the UTF-16 reading dec (big-endian when be) of s[0..n) is
- * plausible for bytes that are valid UTF-8 (or ASCII) with NUL in them.
- * UTF-16 Chinese is seldom valid UTF-8 (its 0x0A bytes may be the low
- * bytes of characters such as 上, U+4E0A, 4E 0A in UTF-16BE), so such
- * bytes read as UTF-16 must show it two ways:
- *  - its NUL bytes are high bytes, of ASCII characters (LE: odd offsets,
- *    BE: even ones); a NUL as the low byte of U+xx00 in text that is also
- *    valid UTF-8 is chance (`\0V8n...a\n\0` as 嘀游啛뿯..., fuzzing);
- *  - it keeps the lines: UTF-16 text has its line feeds as 0A 00 (LE) or
- *    00 0A (BE), while UTF-8 with a NUL in it may read a line feed as the
- *    high byte of a character U+0Axx (`a\0b\n` is a and U+0A62 in
- *    UTF-16LE, no line), a script no Chinese text holds. */
-static int wide_lines(const char *s, size_t n, const zf_buf *dec, int be)
-{
-    if (zf_utf8_valid_prefix(s, n) != n)
-        return 1;
-    for (const char *z = memchr(s, 0, n); z; z = memchr(z + 1, 0, n - (size_t)(z + 1 - s)))
-        if ((size_t)(z - s) % 2 == (size_t)(be != 0))
-            return 0;
-    /* U+0A00-U+0AFF in UTF-8: E0 A8 80 to E0 AB BF */
-    for (size_t i = 0; i + 1 < dec->len; i++)
-        if ((unsigned char)dec->p[i] == 0xE0 && ((unsigned char)dec->p[i + 1] & 0xFC) == 0xA8)
-            return 0;
-    return 1;
-}
-
 /* A reading must average better than this to be text at all. */
 #define MAX_TEXT_COST 170.0
 
@@ -223,9 +197,11 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
     }
     int has_nul = memchr(s, 0, n) != NULL;
     size_t valid = zf_utf8_valid_prefix(s, n);
-    if (!has_nul && (valid == n || (partial && n - valid < 4 && n - valid > 0 &&
-                                    zf_utf8_valid_prefix(s + valid, n - valid) == 0 &&
-                                    (unsigned char)s[valid] >= 0xC2))) {
+    /* valid UTF-8, but perhaps for a character cut by the sample's end */
+    int utf8 = valid == n || (partial && n - valid < 4 && n - valid > 0 &&
+                              zf_utf8_valid_prefix(s + valid, n - valid) == 0 &&
+                              (unsigned char)s[valid] >= 0xC2);
+    if (!has_nul && utf8) {
         set(det, ZF_ENC_UTF8, "UTF-8", "UTF-8");
         return ZHFIX_OK;
     }
@@ -289,15 +265,25 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             }
         }
     }
+    /* Valid UTF-8 with NUL bytes is no UTF-16: Chinese in UTF-16 is valid
+     * UTF-8 only by chance, a few characters at most (中 is 4E 2D in
+     * UTF-16BE; most units have a byte of 0x80 or more that is no UTF-8),
+     * while valid UTF-8 with NUL is what zhfix itself writes for a NUL read
+     * with --from, and read as UTF-16 it became garbage: `a\0b\n` as a and
+     * U+0A62 with its line lost, `a\x06\0\n` as 愆, `\0V8n...a\n\0` as
+     * 嘀游啛뿯... (the fuzzer's idempotence property).  It is binary, like
+     * UTF-16 with nothing but ASCII in it and no byte order mark. */
+    int wide_ok = !(has_nul && utf8);
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         if (has_nul && fixed[i].kind != ZF_ENC_WIDE)
+            continue;
+        if (fixed[i].kind == ZF_ENC_WIDE && !wide_ok)
             continue;
         if (has_nul == 0 && fixed[i].kind == ZF_ENC_WIDE && n % 2 && final)
             continue;
         int wide = fixed[i].kind == ZF_ENC_WIDE;
         double sc = score(fixed[i].name, wide ? s : ls, wide ? n : ln, partial, &scratch, &avg);
-        if (sc >= 0 && wide && !wide_lines(s, n, &scratch, !strcmp(fixed[i].name, "UTF-16BE")))
-            continue;
+
         if (sc >= 0 && (best < 0 || sc < best)) {
             best = sc;
             best_avg = avg;

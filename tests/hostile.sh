@@ -265,17 +265,21 @@ printf 'a\000b\n' > "$D/nul16.txt"
 run "$D/nul16.txt"
 t "a NUL byte that UTF-16LE could read: binary error, exit 3, no output" \
     '[ $rc = 3 ] && grep -q "^zhfix: $D/nul16.txt: binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
-# or where a NUL would be the low byte of a character (00 56 as U+5600 in
-# UTF-16LE): UTF-16 text that is valid UTF-8 has NUL only as high bytes
+# or as garbage keeping its lines (`\0V8n...a\n\0` as 嘀游啛뿯...): valid
+# UTF-8 with NUL bytes is never read as UTF-16
 printf '\000V8n[U\357\277\275\035\357\277\275,\346\267\261a\n\000' > "$D/nul16low.txt"
 run "$D/nul16low.txt"
-t "NUL bytes on both parities of valid UTF-8: binary error, exit 3, no output" \
+t "valid UTF-8 with NUL bytes that UTF-16LE reads as CJK: binary error, exit 3, no output" \
     '[ $rc = 3 ] && grep -q "^zhfix: $D/nul16low.txt: binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
-# while UTF-16LE text without BOM, NUL as high bytes only, is text
-printf 'a\000b\000\n\000' > "$D/utf16le.txt"
-printf 'ab\n' > "$D/utf16le.want"
+printf 'a\006\000\n' > "$D/nul16be.txt"
+run "$D/nul16be.txt"
+t "valid UTF-8 with a NUL byte that UTF-16BE reads as 愆: binary error, exit 3, no output" \
+    '[ $rc = 3 ] && grep -q "^zhfix: $D/nul16be.txt: binary file" "$TMP/err" && [ ! -s "$TMP/out" ]'
+# while UTF-16 that is not valid UTF-8 is still read without a BOM
+printf '社区防疫受到影响\n' > "$D/utf16le.want"
+iconv -f UTF-8 -t UTF-16LE "$D/utf16le.want" > "$D/utf16le.txt"
 run "$D/utf16le.txt"
-t "UTF-16LE without BOM, ASCII only: decoded" \
+t "UTF-16LE Chinese without BOM: decoded" \
     '[ $rc = 0 ] && same "$TMP/out" "$D/utf16le.want"'
 run_in "$D/nul.txt"
 t "a NUL byte on stdin: binary error, exit 3, no output" \
