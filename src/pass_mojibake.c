@@ -154,6 +154,36 @@ typedef struct {
     int built;
 } pairset;
 
+/* decode_island()'s working memory, kept from one call to the next: a
+ * line of U+FFFD in good text calls it for each, and a fresh allocation of
+ * up to a megabyte each time was most of the cost under the sanitizers (a
+ * fuzzer timeout). */
+typedef struct {
+    void *sl, *cost, *back, *pick;
+    size_t sl_cap, cost_cap, back_cap, pick_cap;
+} island_buf;
+
+static void island_buf_free(island_buf *b)
+{
+    free(b->sl);
+    free(b->cost);
+    free(b->back);
+    free(b->pick);
+}
+
+/* At least need bytes at *p (capacity *cap), or NULL. */
+static void *island_get(void **p, size_t *cap, size_t need)
+{
+    if (need > *cap) {
+        void *q = realloc(*p, need);
+        if (!q)
+            return NULL;
+        *p = q;
+        *cap = need;
+    }
+    return *p;
+}
+
 typedef struct {
     const char *s;
     size_t n;
@@ -162,6 +192,7 @@ typedef struct {
      * it (each U+FFFD of a line of UTF-8 read as GBK) does not look again */
     size_t b5_lo, b5_hi;
     pairset seen;  /* mechanism 3's, built when first needed */
+    island_buf ib; /* decode_island()'s */
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -175,6 +206,7 @@ typedef struct {
     const unsigned char *wild; /* what a lost byte may have been */
     int nwild;
     const pairset *seen;       /* pairs the document attests, or NULL */
+    island_buf *ib;            /* scratch for decode_island(), or NULL */
     int open;                  /* marks left open before it (OPEN_*) */
     int32_t after;             /* the character after it (-1: none) */
 } run;
@@ -205,6 +237,7 @@ static run *run_init(run *r, const unsigned char *wild, int nwild, const pairset
     r->wild = wild;
     r->nwild = nwild;
     r->seen = seen;
+    r->ib = NULL;
     r->open = 0;
     r->after = 0;
     return r;
@@ -634,8 +667,10 @@ static void rerank(const run *r, const slot *sl, int ns, int32_t before, int32_t
 static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t *out,
                          int *endb, uint8_t *unsure, int *nout)
 {
-    slot *sl = malloc((size_t)(r->nb - b0 + 1) * sizeof *sl);
+    island_buf own = {0}, *ib = r->ib ? r->ib : &own;
+    slot *sl = island_get(&ib->sl, &ib->sl_cap, (size_t)(r->nb - b0 + 1) * sizeof *sl);
     if (!sl) {
+        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -750,7 +785,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         ns--;
     }
     if (ns == 0) {
-        free(sl);
+        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -825,12 +860,10 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     }
     /* Viterbi over the slots (ns > 0 here; the compiler cannot see it) */
     size_t nsz = ns > 0 ? (size_t)ns : 1;
-    int (*cost)[MAXALT] = malloc(nsz * sizeof *cost);
-    int16_t (*back)[MAXALT] = malloc(nsz * sizeof *back);
+    int (*cost)[MAXALT] = island_get(&ib->cost, &ib->cost_cap, nsz * sizeof *cost);
+    int16_t (*back)[MAXALT] = island_get(&ib->back, &ib->back_cap, nsz * sizeof *back);
     if (!cost || !back) {
-        free(cost);
-        free(back);
-        free(sl);
+        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -873,11 +906,9 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         if (cost[ns - 1][j] < cost[ns - 1][k])
             k = j;
     /* the path's candidate of each slot */
-    int *pick = malloc((size_t)ns * sizeof *pick);
+    int *pick = island_get(&ib->pick, &ib->pick_cap, (size_t)ns * sizeof *pick);
     if (!pick) {
-        free(cost);
-        free(back);
-        free(sl);
+        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -891,11 +922,8 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     }
     if (!r->wild)
         rerank(r, sl, ns, before, out, pick, unsure);
-    free(pick);
     int span = sl[ns - 1].end - b0;
-    free(cost);
-    free(back);
-    free(sl);
+    island_buf_free(&own);
     *nout = ns;
     return span;
 }
@@ -1278,6 +1306,7 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
 {
     run rbuf;
     run *r = run_init(&rbuf, cp1252_undefined, 5, NULL);
+    r->ib = &sc->ib;
     /* the run may start before the trigger, with marks the trigger skips
      * (`×¨¼Ò` was 专家: × is D7) */
     for (int back = 0; i > from && back < 8; back++) {
@@ -1569,6 +1598,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
     }
     run rbuf;
     run *r = run_init(&rbuf, NULL, 128, NULL);
+    r->ib = &sc->ib;
     int rare = 0;
     size_t j = gbk_run(sc, a, le, 0, NULL, 0, r, &rare);
     /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
@@ -1618,11 +1648,11 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             int lo = k >= FLIP_BEFORE ? k - FLIP_BEFORE : 0;
             int hi = k + FLIP_AFTER < r->n ? k + FLIP_AFTER : r->n;
             int wr = 0;
-            run_init(w, NULL, 128, &sc->seen);
+            run_init(w, NULL, 128, &sc->seen)->ib = &sc->ib;
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip, w, &wr);
             long g0 = run_gain(sc, w);
             flip[nflip] = r->off[k];
-            run_init(w, NULL, 128, &sc->seen);
+            run_init(w, NULL, 128, &sc->seen)->ib = &sc->ib;
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip + 1, w, &wr);
             if (run_gain(sc, w) - FLIP_END > g0)
                 nflip++;
@@ -1630,6 +1660,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         free(w);
         run r2buf;
         run *r2 = run_init(&r2buf, NULL, 128, &sc->seen);
+        r2->ib = &sc->ib;
         int rare2 = 0;
         size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
         long s1 = -1, s2 = -1;
@@ -2231,7 +2262,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     /* a later round (pipeline.c) leaves the `?` spots alone: the realigner
      * decides each of them once, with all its evidence */
     int later = doc->mojibake_round > 0;
-    scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}};
+    scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}, {NULL, NULL, NULL, NULL, 0, 0, 0, 0}};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;
@@ -2286,5 +2317,6 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         ls = le + 1;
     }
     free(sc.seen.k);
+    island_buf_free(&sc.ib);
     return err ? err : rw->err;
 }
