@@ -1286,6 +1286,14 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
         const piece *p = &pc[pick][k];
         if (!(p->strong || (through && p->weak)))
             continue;
+        /* a piece whose every character is a guess left unsure (U+FFFD)
+         * restores nothing: it would only trade the found text for
+         * U+FFFD (`����：` for `��`) */
+        int sure = 0;
+        for (int q = 0; q < p->nd && !sure; q++)
+            sure = dbuf[pick][p->d0 + q] >= 0x80 && !ubuf[pick][p->d0 + q];
+        if (!sure)
+            continue;
         char rep[MAXRUN * 8];
         size_t rl = 0;
         for (int q = 0; q < p->nd; q++)
