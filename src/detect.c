@@ -283,7 +283,6 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
             continue;
         int wide = fixed[i].kind == ZF_ENC_WIDE;
         double sc = score(fixed[i].name, wide ? s : ls, wide ? n : ln, partial, &scratch, &avg);
-
         if (sc >= 0 && (best < 0 || sc < best)) {
             best = sc;
             best_avg = avg;

@@ -231,13 +231,14 @@ static int keep_cheapest(int32_t *v, int *cost, int n, int max, int32_t x, int c
 /* An empty run.  Only the fields before the arrays are set: zeroing the
  * arrays (12 KB) on every trigger was the most of what a `(run){...}`
  * initialiser cost, and a run is only ever read up to n and nb. */
-static run *run_init(run *r, const unsigned char *wild, int nwild, const pairset *seen)
+static run *run_init(run *r, const unsigned char *wild, int nwild, const pairset *seen,
+                     island_buf *ib)
 {
     r->n = r->nb = 0;
     r->wild = wild;
     r->nwild = nwild;
     r->seen = seen;
-    r->ib = NULL;
+    r->ib = ib;
     r->open = 0;
     r->after = 0;
     return r;
@@ -945,7 +946,7 @@ static int redecode(int32_t *cps, int *n)
     if (*n > MAXRUN)
         return 0;
     run rbuf;
-    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL);
+    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL, NULL);
     int32_t res[MAXRUN * 2];
     int nres = 0, changed = 0, k = 0;
     while (k < *n) {
@@ -1188,18 +1189,6 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
     return np;
 }
 
-/*
- * Repair the run with one codec: of those allowed, the one that makes
- * the run as a whole most probable, with at least one strong piece.  A
- * run is one text garbled one way, so the codec is chosen once for it,
- * never piece by piece (a piece that fits the other codec better is a
- * coincidence of a few bytes), and all its pieces count: accented Latin
- * read as GBK gives a cheap pair here and there (`ÀÉÎÕ` 郎握) among many
- * dear ones, garbled text gains everywhere.  When that codec decodes
- * every non-ASCII character of the run, the run is garbled through and
- * through, and the weak pieces go back too: a lone `ºÍ` between English
- * words (和), a `¡£` after one (。), too short to be evidence alone.
- */
 /* The characters around the run on its line, up to CONTEXT non-ASCII ones
  * each side: how many (*n) and how many of them are odd (not
  * text_char).  CJK marks are passed over like ASCII: the punctuation
@@ -1232,6 +1221,18 @@ static void context_odd(const scan *sc, const run *r, int *n, int *odd)
     }
 }
 
+/*
+ * Repair the run with one codec: of those allowed, the one that makes
+ * the run as a whole most probable, with at least one strong piece.  A
+ * run is one text garbled one way, so the codec is chosen once for it,
+ * never piece by piece (a piece that fits the other codec better is a
+ * coincidence of a few bytes), and all its pieces count: accented Latin
+ * read as GBK gives a cheap pair here and there (`ÀÉÎÕ` 郎握) among many
+ * dear ones, garbled text gains everywhere.  When that codec decodes
+ * every non-ASCII character of the run, the run is garbled through and
+ * through, and the weak pieces go back too: a lone `ºÍ` between English
+ * words (和), a `¡£` after one (。), too short to be evidence alone.
+ */
 static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *nfail)
 {
     piece pc[2][MAXRUN];
@@ -1313,8 +1314,7 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
 static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
 {
     run rbuf;
-    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL);
-    r->ib = &sc->ib;
+    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL, &sc->ib);
     /* the run may start before the trigger, with marks the trigger skips
      * (`×¨¼Ò` was 专家: × is D7) */
     for (int back = 0; i > from && back < 8; back++) {
@@ -1605,8 +1605,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         a = p;
     }
     run rbuf;
-    run *r = run_init(&rbuf, NULL, 128, NULL);
-    r->ib = &sc->ib;
+    run *r = run_init(&rbuf, NULL, 128, NULL, &sc->ib);
     int rare = 0;
     size_t j = gbk_run(sc, a, le, 0, NULL, 0, r, &rare);
     /* `锟斤拷`: U+FFFD U+FFFD read as GBK; the original is gone.  Noted
@@ -1656,19 +1655,18 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             int lo = k >= FLIP_BEFORE ? k - FLIP_BEFORE : 0;
             int hi = k + FLIP_AFTER < r->n ? k + FLIP_AFTER : r->n;
             int wr = 0;
-            run_init(w, NULL, 128, &sc->seen)->ib = &sc->ib;
+            run_init(w, NULL, 128, &sc->seen, &sc->ib);
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip, w, &wr);
             long g0 = run_gain(sc, w);
             flip[nflip] = r->off[k];
-            run_init(w, NULL, 128, &sc->seen)->ib = &sc->ib;
+            run_init(w, NULL, 128, &sc->seen, &sc->ib);
             gbk_run(sc, r->off[lo], r->off[hi], 1, flip, nflip + 1, w, &wr);
             if (run_gain(sc, w) - FLIP_END > g0)
                 nflip++;
         }
         free(w);
         run r2buf;
-        run *r2 = run_init(&r2buf, NULL, 128, &sc->seen);
-        r2->ib = &sc->ib;
+        run *r2 = run_init(&r2buf, NULL, 128, &sc->seen, &sc->ib);
         int rare2 = 0;
         size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
         long s1 = -1, s2 = -1;

@@ -1042,7 +1042,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         size_t le = q ? (size_t)(q - s) : n;
         if (le > pos && s[le - 1] == '\r')
             le--; /* CRLF */
-        if (t < le && line_has_work(s, pos, t, le)) {
+        if (line_has_work(s, pos, t, le)) {
             if (!surveyed) { /* only once there is work */
                 if (!survey_fast(s, n, &sv))
                     sv = survey_piece(s, n);
