@@ -42,6 +42,7 @@
  * (UNRESOLVED).
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ typedef struct {
     size_t b5_lo, b5_hi;
     pairset seen;  /* mechanism 3's, built when first needed */
     island_buf ib; /* decode_island()'s */
+    struct verdict *vd[2]; /* judge_run()'s, allocated when first needed */
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -538,10 +540,6 @@ static int alt_less(const altc *a, const altc *b)
     return a->cost < b->cost || (a->cost == b->cost && a->seq < b->seq);
 }
 
-static int alt_cmp(const void *a, const void *b)
-{
-    return alt_less(a, b) ? -1 : alt_less(b, a) ? 1 : 0;
-}
 
 /* Max-heap h[0..n) gets a at n. */
 static void alt_push(altc *h, int n, altc a)
@@ -571,15 +569,27 @@ static void alt_top(altc *h, int n, altc a)
     h[i] = a;
 }
 
+/* Max-heap h[0..n) sorted in place, the least first (heapsort: the keys,
+ * cost and seq, are never equal). */
+static void alt_sort(altc *h, int n)
+{
+    for (int end = n - 1; end > 0; end--) {
+        altc last = h[end];
+        h[end] = h[0];
+        alt_top(h, end, last);
+    }
+}
+
 /* The character model's cost of candidate k of slot i between the
- * characters chosen around it, with what else it costs. */
+ * characters chosen around it, with what else it costs; lx: the model's
+ * context after the character before it. */
 static int local_cost(const run *r, const slot *sl, int ns, int i, int k, int32_t before,
-                      const int32_t *out, const int *pick)
+                      const int32_t *out, const int *pick, const zf_lm_ctx *lx)
 {
     int32_t lp = i > 0 ? out[i - 1] : before, rn = i + 1 < ns ? out[i + 1] : -1, c = sl[i].cp[k];
     /* what follows the island, as found, for the marks */
     int32_t fn = rn >= 0 ? rn : sl[i].end < r->nb ? r->cp[r->bsrc[sl[i].end]] : r->after;
-    int cost = zf_lm_step(lp, c) + (rn >= 0 ? zf_lm_step(c, rn) : 0) + sl[i].pen[k]
+    int cost = zf_lm_ctx_step(lx, c) + (rn >= 0 ? zf_lm_step(c, rn) : 0) + sl[i].pen[k]
         + (ends_clause(c) && (ends_clause(lp) || ends_clause(fn)) ? CLAUSE_PEN : 0);
     if ((i > 0 || lp >= 0) && pair_seen(r->seen, lp, c))
         cost -= SEEN_BONUS;
@@ -622,8 +632,10 @@ static void rerank(const run *r, const slot *sl, int ns, int32_t before, int32_t
         /* the best RERANK by the character model */
         int32_t top[RERANK];
         int tc[RERANK], nt = 0;
+        zf_lm_ctx lx;
+        zf_lm_ctx_init(&lx, i > 0 ? out[i - 1] : before);
         for (int k = 0; k < sl[i].n; k++) {
-            int c = local_cost(r, sl, ns, i, k, before, out, pick);
+            int c = local_cost(r, sl, ns, i, k, before, out, pick, &lx);
             nt = keep_cheapest(top, tc, nt, RERANK, k, c);
         }
         int lo = i >= RERANK_WIN ? i - RERANK_WIN : 0;
@@ -656,6 +668,139 @@ static void rerank(const run *r, const slot *sl, int ns, int32_t before, int32_t
         }
     }
 }
+
+/* The readings of a character of three UTF-8 bytes whose last two were
+ * lost (`���` in UTF-8 read as GBK, each U+FFFD a lost byte) are most of
+ * the characters of a block, and counting them out took 16 x 127 x 127
+ * decodings for each search that met them: good text with `���` beside
+ * two rare characters on every line ran at 8 KB/s (a fuzzer timeout).
+ * Of those readings the search keeps the MAXALT cheapest; taken from the
+ * plausible characters sorted by their cost, it can stop where no
+ * reading left is cheaper than the dearest it keeps.  Built once, on
+ * first use: all of them in w3_all, the cheapest first, and by lead byte
+ * (E0+l: w3_cp[w3_at[l]..w3_at[l+1])); their costs beside. */
+#define W3_MAX 0x10000
+static int32_t w3_all[W3_MAX], w3_cp[W3_MAX];
+static int16_t w3_all_cost[W3_MAX], w3_cost[W3_MAX];
+static int w3_at[17];
+static pthread_once_t w3_once = PTHREAD_ONCE_INIT;
+
+/* Whether a character of two or three UTF-8 bytes led by byte v may be
+ * plausible (and printable): a lead of none is passed over. */
+static uint8_t w3_lead[0x100];
+
+/* cps[0..n) into out[], by cost and then by code point: a counting sort
+ * (cps[] is in code point order; zf_lm_char_cost() is under 256). */
+#define W3_COSTS 1024
+static void w3_sort(const int32_t *cps, int n, int32_t *out, int16_t *cost)
+{
+    int at[W3_COSTS + 1] = {0};
+    for (int k = 0; k < n; k++)
+        at[zf_lm_char_cost(cps[k]) + 1]++;
+    for (int c = 0; c < W3_COSTS; c++)
+        at[c + 1] += at[c];
+    for (int k = 0; k < n; k++) {
+        int c = zf_lm_char_cost(cps[k]);
+        out[at[c]] = cps[k];
+        cost[at[c]++] = (int16_t)c;
+    }
+}
+
+static void w3_build(void)
+{
+    for (unsigned v = 0xC2; v <= 0xDF; v++)
+        for (int32_t cp = (int32_t)(v & 0x1F) << 6; cp < (int32_t)((v & 0x1F) + 1) << 6; cp++)
+            if (printable(cp) && plausible(cp))
+                w3_lead[v] = 1;
+    /* in code point order in w3_cp first, then sorted: all, and each
+     * lead's in place (through a lead's worth of scratch) */
+    int n = 0;
+    for (int l = 0; l < 16; l++) {
+        w3_at[l] = n;
+        for (int32_t cp = l << 12; cp < (l + 1) << 12; cp++)
+            if (cp >= 0x800 && printable(cp) && plausible(cp) && !(cp >= 0xD800 && cp <= 0xDFFF))
+                w3_cp[n++] = cp;
+        w3_lead[0xE0 + l] = n > w3_at[l];
+    }
+    w3_at[16] = n;
+    w3_sort(w3_cp, n, w3_all, w3_all_cost);
+    for (int l = 0; l < 16; l++) {
+        static int32_t lead[1 << 12];
+        int m = w3_at[l + 1] - w3_at[l];
+        memcpy(lead, w3_cp + w3_at[l], (size_t)m * sizeof *lead);
+        w3_sort(lead, m, w3_cp + w3_at[l], w3_cost + w3_at[l]);
+    }
+}
+
+/* Where the cheapest MAXALT readings go: the heap h[0..*nh), the dearest
+ * on top, by cost and then by place in the order the bytes' candidates
+ * are counted in (seq), whatever order they come in. */
+static void alt_keep(altc *h, int *nh, altc a)
+{
+    if (*nh < MAXALT)
+        alt_push(h, (*nh)++, a);
+    else if (alt_less(&a, &h[0]))
+        alt_top(h, *nh, a);
+}
+
+/* Mechanism 3's readings of the character of three UTF-8 bytes at b whose
+ * last two bytes were lost (and maybe the first): cand[k][0..cnt[k]) with
+ * penalties cpen[k][..] are what byte k may have been, and only the
+ * candidates of the first byte from E0 to EF are taken (a three-byte
+ * lead).  Keeps exactly the readings the count in decode_island() keeps,
+ * with the same seq.  Returns how many it found. */
+static int walk3(const run *r, int b, unsigned cand[4][128], int cpen[4][128], const int *cnt,
+                 altc *heap, int *nh)
+{
+    pthread_once(&w3_once, w3_build);
+    int pos[3][64], pen[3][64], pmin[3] = {INT_MAX, INT_MAX, INT_MAX}, nlead = 0, lead = 0;
+    for (int k = 0; k < 3; k++) {
+        for (int v = 0; v < 64; v++)
+            pos[k][v] = -1;
+        unsigned lo = k ? 0x80 : 0xE0, hi = k ? 0xBF : 0xEF;
+        for (int i = cnt[k] - 1; i >= 0; i--) /* the first of equal values */
+            if (cand[k][i] >= lo && cand[k][i] <= hi) {
+                pos[k][cand[k][i] - lo] = i;
+                pen[k][cand[k][i] - lo] = cpen[k][i];
+                if (cpen[k][i] < pmin[k])
+                    pmin[k] = cpen[k][i];
+            }
+        if (pmin[k] == INT_MAX)
+            return 0;
+    }
+    for (int v = 0; v < 16; v++)
+        if (pos[0][v] >= 0) {
+            nlead++;
+            lead = v;
+        }
+    /* one lead: its own characters; more: all of them */
+    const int32_t *list = nlead == 1 ? w3_cp + w3_at[lead] : w3_all;
+    const int16_t *lcost = nlead == 1 ? w3_cost + w3_at[lead] : w3_all_cost;
+    int n = nlead == 1 ? w3_at[lead + 1] - w3_at[lead] : w3_at[16];
+    int pair0 = r->byte[b] == WILD_PAIR1 && r->byte[b + 1] == WILD_PAIR2;
+    int pair1 = r->byte[b + 1] == WILD_PAIR1 && r->byte[b + 2] == WILD_PAIR2;
+    int floor = pmin[0] + pmin[1] + pmin[2], found = 0;
+    for (int e = 0; e < n; e++) {
+        if (*nh == MAXALT && lcost[e] + floor > heap[0].cost)
+            break;
+        int32_t cp = list[e];
+        unsigned v0 = 0xE0 | (unsigned)cp >> 12, v1 = 0x80 | ((unsigned)cp >> 6 & 0x3F),
+                 v2 = 0x80 | ((unsigned)cp & 0x3F);
+        int i0 = pos[0][v0 - 0xE0], i1 = pos[1][v1 - 0x80], i2 = pos[2][v2 - 0x80];
+        if (i0 < 0 || i1 < 0 || i2 < 0 || (pair0 && zf_gbk_decode2(v0, v1))
+            || (pair1 && zf_gbk_decode2(v1, v2)))
+            continue;
+        int p = pen[0][v0 - 0xE0] + pen[1][v1 - 0x80] + pen[2][v2 - 0x80];
+        altc a = {cp, p, lcost[e] + p, (i0 * 128 + i2) * 128 + i1, (uint8_t)v0, (uint8_t)v2};
+        alt_keep(heap, nh, a);
+        found++;
+    }
+    return found;
+}
+
+/* The most characters after one for which the search scores each step
+ * alone rather than preparing the model's context once (zf_lm_ctx). */
+#define FEW_AFTER 4
 
 /*
  * Decode r->byte from b0 as UTF-8 (utf8 != 0) or GBK into out[] (endb[k]:
@@ -705,11 +850,18 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             cpen[0][0] = 0;
             nlead = 1;
         }
-        int tlen = 0, nh = 0, seq = 0;
+        int tlen = 0, nh = 0, walked = 0;
         for (int li = 0; li < nlead; li++) {
             int len = char_len(cand[0][li], utf8);
-            if (len == 0 || b + len > r->nb || (tlen && len != tlen))
+            if (len == 0 || b + len > r->nb || (tlen && len != tlen) || (walked && len == 3))
                 continue;
+            /* mechanism 3 reads only plausible characters: a lead of none
+             * needs no count */
+            if (utf8 && !r->wild && len < 4) {
+                pthread_once(&w3_once, w3_build);
+                if (!w3_lead[cand[0][li]])
+                    continue;
+            }
             int cnt[4] = {1, 1, 1, 1}, idx[4] = {0, 0, 0, 0};
             long combos = 1;
             for (int k = 1; k < len; k++) {
@@ -723,6 +875,14 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             }
             if (combos > 16384)
                 continue;
+            /* two bytes lost: every lead of three bytes at once */
+            if (utf8 && !r->wild && len == 3 && cnt[1] > 1 && cnt[2] > 1) {
+                cnt[0] = nlead;
+                if (walk3(r, b, cand, cpen, cnt, heap, &nh))
+                    tlen = len;
+                walked = 1;
+                continue;
+            }
             for (;;) {
                 unsigned v[4];
                 int pen = cpen[0][li];
@@ -743,12 +903,13 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     && (r->wild || plausible(cp))) {
                     int cost = zf_lm_char_cost(cp) + pen;
                     tlen = len;
-                    /* keep the MAXALT cheapest (a heap, dearest on top) */
-                    altc a = {cp, pen, cost, seq++, (uint8_t)v[0], (uint8_t)v[len - 1]};
-                    if (nh < MAXALT)
-                        alt_push(heap, nh++, a);
-                    else if (cost < heap[0].cost)
-                        alt_top(heap, nh, a);
+                    /* keep the MAXALT cheapest; seq: the place in the
+                     * count, the candidates of the last byte slowest */
+                    int seq = li;
+                    for (int k = len - 1; k > 0; k--)
+                        seq = seq * 128 + idx[k];
+                    altc a = {cp, pen, cost, seq, (uint8_t)v[0], (uint8_t)v[len - 1]};
+                    alt_keep(heap, &nh, a);
                 }
                 int k = 1;
                 while (k < len && ++idx[k] == cnt[k]) {
@@ -760,7 +921,7 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
             }
         }
         /* in order, the cheapest first (the first found among equals) */
-        qsort(heap, (size_t)nh, sizeof *heap, alt_cmp);
+        alt_sort(heap, nh);
         for (int k = 0; k < nh; k++) {
             t->cp[k] = heap[k].cp;
             t->pen[k] = heap[k].pen;
@@ -848,16 +1009,19 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 alt_top(heap, nh, a);
         }
         /* in their first order */
+        uint8_t kept[MAXALT] = {0};
         for (int k = 0; k < nh; k++)
-            heap[k].cost = heap[k].seq;
-        qsort(heap, (size_t)nh, sizeof *heap, alt_cmp);
-        for (int k = 0; k < nh; k++) {
-            t->cp[k] = heap[k].cp;
-            t->pen[k] = heap[k].pen;
-            t->first[k] = heap[k].first;
-            t->last[k] = heap[k].last;
-        }
-        t->n = nh;
+            kept[heap[k].seq] = 1;
+        int m = 0;
+        for (int k = 0; k < t->n; k++)
+            if (kept[k]) {
+                t->cp[m] = t->cp[k];
+                t->pen[m] = t->pen[k];
+                t->first[m] = t->first[k];
+                t->last[m] = t->last[k];
+                m++;
+            }
+        t->n = m;
     }
     /* Viterbi over the slots (ns > 0 here; the compiler cannot see it) */
     size_t nsz = ns > 0 ? (size_t)ns : 1;
@@ -881,11 +1045,17 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         int straddle = r->byte[sl[i - 1].end - 1] == WILD_PAIR1 && r->byte[sl[i - 1].end] == WILD_PAIR2;
         for (int k = 0; k < sl[i].n; k++)
             back[i][k] = -1;
+        /* the model's work for each character before, once, pays where
+         * many follow it; for a few, a step alone is cheaper (the same
+         * cost either way) */
+        int few = sl[i].n <= FEW_AFTER;
         for (int j = 0; j < sl[i - 1].n; j++) {
             zf_lm_ctx x;
-            zf_lm_ctx_init(&x, sl[i - 1].cp[j]);
+            if (!few)
+                zf_lm_ctx_init(&x, sl[i - 1].cp[j]);
             for (int k = 0; k < sl[i].n; k++) {
-                int c2 = cost[i - 1][j] + zf_lm_ctx_step(&x, sl[i].cp[k]);
+                int c2 = cost[i - 1][j]
+                    + (few ? zf_lm_step(sl[i - 1].cp[j], sl[i].cp[k]) : zf_lm_ctx_step(&x, sl[i].cp[k]));
                 if (straddle && zf_gbk_decode2(sl[i - 1].last[j], sl[i].first[k]))
                     c2 += PAIR_DEFINED;
                 if ((sl[i].wild || sl[i - 1].wild) && pair_seen(r->seen, sl[i - 1].cp[j], sl[i].cp[k]))
@@ -1004,6 +1174,27 @@ typedef struct {
     int one;     /* at most one Han character or CJK mark */
     int guess;   /* read in part from guessed bytes */
 } piece;
+
+/* What judge_run() found for a run: each codec's pieces (plan()), their
+ * characters, which of them are guesses left unsure, and the codec
+ * chosen (pick: 1 UTF-8, 0 GBK, -1 none).  About 50 KB: kept in the
+ * scan, not on the stack. */
+typedef struct verdict {
+    piece pc[2][MAXRUN];
+    int32_t dbuf[2][MAXRUN * 2];
+    uint8_t ubuf[2][MAXRUN * 2];
+    int np[2], fails[2];
+    long score[2];
+    int pick;
+} verdict;
+
+/* The scan's verdict k (0 or 1), or NULL when out of memory. */
+static verdict *scan_verdict(scan *sc, int k)
+{
+    if (!sc->vd[k])
+        sc->vd[k] = malloc(sizeof *sc->vd[k]);
+    return sc->vd[k];
+}
 
 /* Whether the character of bytes [sb, e) guessed a lost byte and the
  * byte after it is a UTF-8 continuation byte, which no character can
@@ -1232,29 +1423,30 @@ static void context_odd(const scan *sc, const run *r, int *n, int *odd)
  * every non-ASCII character of the run, the run is garbled through and
  * through, and the weak pieces go back too: a lone `ºÍ` between English
  * words (和), a `¡£` after one (。), too short to be evidence alone.
+ * judge_run() chooses, apply_run() applies what it chose.
  */
-static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *nfail)
+static void judge_run(scan *sc, run *r, int codecs, verdict *v)
 {
-    piece pc[2][MAXRUN];
-    int32_t dbuf[2][MAXRUN * 2];
-    uint8_t ubuf[2][MAXRUN * 2];
-    int np[2] = {0, 0}, fails[2] = {0, 0}, odd[2] = {0, 0};
+    int odd[2] = {0, 0};
     int cn = -1, codd = 0; /* context_odd, when first needed */
-    long score[2] = {0, 0};
-    int pick = -1;
+    v->pick = -1;
     for (int utf8 = 1; utf8 >= 0; utf8--) {
+        v->np[utf8] = v->fails[utf8] = 0;
+        v->score[utf8] = 0;
         if (!(codecs & (utf8 ? TRY_UTF8 : TRY_GBK)))
             continue;
-        np[utf8] = plan(sc, r, utf8, pc[utf8], dbuf[utf8], ubuf[utf8], &fails[utf8], &odd[utf8]);
-        int strong = 0, many = 0;
-        for (int k = 0; k < np[utf8]; k++) {
+        piece *pc = v->pc[utf8];
+        int np = v->np[utf8] = plan(sc, r, utf8, pc, v->dbuf[utf8], v->ubuf[utf8], &v->fails[utf8],
+                                    &odd[utf8]);
+        int fails = v->fails[utf8], strong = 0, many = 0;
+        for (int k = 0; k < np; k++) {
             /* cheap pairs are evidence enough where the run decodes
              * through, not among accented letters that do not decode */
-            if (pc[utf8][k].cheap && fails[utf8] == 0)
-                pc[utf8][k].strong = 1;
-            many += pc[utf8][k].strong && !pc[utf8][k].one;
+            if (pc[k].cheap && fails == 0)
+                pc[k].strong = 1;
+            many += pc[k].strong && !pc[k].one;
         }
-        for (int k = 0; k < np[utf8]; k++) {
+        for (int k = 0; k < np; k++) {
             /* one character is evidence beside longer pieces, or among
              * text; alone among rare characters and symbols, left as
              * found in the run or standing around it on the line (`c鐥汣d`
@@ -1264,27 +1456,38 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
              * 由和pam); in text that does not decode through, one
              * character guessed in part is no more than a U+FFFD filled
              * (`要求自�己` is not 要求自强) */
-            if (pc[utf8][k].one && many == 0 && cn < 0)
+            if (pc[k].one && many == 0 && cn < 0)
                 context_odd(sc, r, &cn, &codd);
-            if (pc[utf8][k].one && many == 0
-                && ((odd[utf8] + codd) * ODD_SHARE > fails[utf8] + cn
-                    || (pc[utf8][k].guess && fails[utf8] > 0)))
-                pc[utf8][k].strong = 0;
-            strong += pc[utf8][k].strong;
-            score[utf8] += pc[utf8][k].gain;
+            if (pc[k].one && many == 0
+                && ((odd[utf8] + codd) * ODD_SHARE > fails + cn || (pc[k].guess && fails > 0)))
+                pc[k].strong = 0;
+            strong += pc[k].strong;
+            v->score[utf8] += pc[k].gain;
         }
-        if (strong && score[utf8] >= CODEC_GAIN && (pick < 0 || score[utf8] > score[pick]))
-            pick = utf8;
+        if (strong && v->score[utf8] >= CODEC_GAIN
+            && (v->pick < 0 || v->score[utf8] > v->score[v->pick]))
+            v->pick = utf8;
     }
-    if (best) {
-        *best = pick < 0 ? -1 : score[pick];
-        *nfail = pick < 0 ? MAXRUN : fails[pick];
-    }
-    if (pick < 0 || !apply)
+}
+
+/* How much the codec judge_run() chose makes the run more probable, -1
+ * if none. */
+static long verdict_score(const verdict *v)
+{
+    return v->pick < 0 ? -1 : v->score[v->pick];
+}
+
+/* Applies what judge_run() chose for the run.  Returns 0 or an error. */
+static int apply_run(scan *sc, const run *r, const verdict *v)
+{
+    int pick = v->pick;
+    if (pick < 0)
         return ZHFIX_OK;
-    int through = fails[pick] == 0;
-    for (int k = 0; k < np[pick]; k++) {
-        const piece *p = &pc[pick][k];
+    int through = v->fails[pick] == 0;
+    const int32_t *dbuf = v->dbuf[pick];
+    const uint8_t *ubuf = v->ubuf[pick];
+    for (int k = 0; k < v->np[pick]; k++) {
+        const piece *p = &v->pc[pick][k];
         if (!(p->strong || (through && p->weak)))
             continue;
         /* a piece whose every character is a guess left unsure (U+FFFD)
@@ -1292,20 +1495,29 @@ static int repair_run(scan *sc, run *r, int codecs, int apply, long *best, int *
          * U+FFFD (`����：` for `��`) */
         int sure = 0;
         for (int q = 0; q < p->nd && !sure; q++)
-            sure = dbuf[pick][p->d0 + q] >= 0x80 && !ubuf[pick][p->d0 + q];
+            sure = dbuf[p->d0 + q] >= 0x80 && !ubuf[p->d0 + q];
         if (!sure)
             continue;
         char rep[MAXRUN * 8];
         size_t rl = 0;
         for (int q = 0; q < p->nd; q++)
-            rl += (size_t)zf_utf8_put(ubuf[pick][p->d0 + q] ? 0xFFFD : dbuf[pick][p->d0 + q],
-                                      rep + rl);
+            rl += (size_t)zf_utf8_put(ubuf[p->d0 + q] ? 0xFFFD : dbuf[p->d0 + q], rep + rl);
         int first = r->bsrc[p->b], last = r->bsrc[p->b + p->len - 1];
         zf_rw_replace(sc->rw, r->off[first], r->off[last + 1], rep, rl, ZHFIX_EDIT_MOJIBAKE);
         if (sc->rw->err)
             return sc->rw->err;
     }
     return ZHFIX_OK;
+}
+
+/* judge_run() and apply_run(), with the verdict in the scan's first. */
+static int repair_run(scan *sc, run *r, int codecs)
+{
+    verdict *v = scan_verdict(sc, 0);
+    if (!v)
+        return ZHFIX_ENOMEM;
+    judge_run(sc, r, codecs, v);
+    return apply_run(sc, r, v);
 }
 
 /* Mechanism 2: the run of code-page characters starting at i (a byte that
@@ -1374,7 +1586,7 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
     /* the NBSP guess only holds between run characters */
     r->off[r->n] = j;
     if (nlat >= 2)
-        *err = repair_run(sc, r, TRY_UTF8 | TRY_GBK, 1, NULL, NULL);
+        *err = repair_run(sc, r, TRY_UTF8 | TRY_GBK);
     return j;
 }
 
@@ -1669,19 +1881,21 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         run *r2 = run_init(&r2buf, NULL, 128, &sc->seen, &sc->ib);
         int rare2 = 0;
         size_t j2 = gbk_run(sc, a, le, 1, flip, nflip, r2, &rare2);
-        long s1 = -1, s2 = -1;
-        int f = 0;
-        *err = repair_run(sc, r, TRY_UTF8, 0, &s1, &f);
-        if (!*err)
-            *err = repair_run(sc, r2, TRY_UTF8, 0, &s2, &f);
-        if (*err)
+        verdict *v1 = scan_verdict(sc, 0), *v2 = scan_verdict(sc, 1);
+        if (!v1 || !v2) {
+            *err = ZHFIX_ENOMEM;
             return j;
-        if (s2 - (long)nflip * FLIP_END > s1) {
-            *err = repair_run(sc, r2, TRY_UTF8, 1, NULL, NULL);
+        }
+        judge_run(sc, r, TRY_UTF8, v1);
+        judge_run(sc, r2, TRY_UTF8, v2);
+        if (verdict_score(v2) - (long)nflip * FLIP_END > verdict_score(v1)) {
+            *err = apply_run(sc, r2, v2);
             return j2;
         }
+        *err = apply_run(sc, r, v1);
+        return j;
     }
-    *err = repair_run(sc, r, TRY_UTF8, 1, NULL, NULL);
+    *err = repair_run(sc, r, TRY_UTF8);
     return j;
 }
 
@@ -2268,7 +2482,8 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     /* a later round (pipeline.c) leaves the `?` spots alone: the realigner
      * decides each of them once, with all its evidence */
     int later = doc->mojibake_round > 0;
-    scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}, {NULL, NULL, NULL, NULL, 0, 0, 0, 0}};
+    scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}, {NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+               {NULL, NULL}};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;
@@ -2324,5 +2539,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     }
     free(sc.seen.k);
     island_buf_free(&sc.ib);
+    free(sc.vd[0]);
+    free(sc.vd[1]);
     return err ? err : rw->err;
 }
