@@ -11,6 +11,10 @@ shuffled order each round:
   mojibake     every paragraph garbled: UTF-8 read as GBK (whole and in a
                clause), GBK read as Latin-1, UTF-8 read as CP1252, GBK out
                of step
+  lost-bytes   clean Simplified prose once decoded with bytes lost: in
+               each paragraph one Han character became one to three
+               U+FFFD (each sets off the mojibake pass's search for lost
+               bytes)
 
 Throughput.  Each tool is first timed once on a 1 MB prefix of each input
 (0.25 MB quick).  So that the whole `make bench` fits its time budget, a
@@ -91,6 +95,15 @@ def make_inputs():
             if r is not None:
                 moji.append(r[0])
     blocks["mojibake"] = moji
+    rng = random.Random("%d:speed:lost-bytes" % common.SEED)
+    lost = []
+    for p in hans:
+        han = [k for k, c in enumerate(p) if "\u4e00" <= c <= "\u9fff"]
+        if han:
+            k = rng.choice(han)
+            p = p[:k] + "\ufffd" * rng.choice((1, 2, 3)) + p[k + 1:]
+        lost.append(p)
+    blocks["lost-bytes"] = lost
     os.makedirs(SPD, exist_ok=True)
     files = {}
     for name, lines in blocks.items():
