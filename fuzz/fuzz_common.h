@@ -36,7 +36,8 @@
 #include "zhfix.h"
 
 #define FUZZ_MAX_PAYLOAD ((size_t)64 << 10)
-/* Amplified inputs stay well under the stream's 1 MiB window, so the
+/* Amplified inputs stay well under the stream's 1 MiB window; the stream
+ * cuts pieces where the text says, not where the feeds fell, so the
  * chunked stream must give exactly what the one-shot repair gives. */
 #define FUZZ_AMP_MIN ((size_t)72 << 10)
 #define FUZZ_AMP_MAX ((size_t)160 << 10)

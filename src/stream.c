@@ -4,9 +4,13 @@
  * decoded to UTF-8, cut into pieces at line boundaries and run through the
  * pipeline; each piece goes to the caller's sink with its edits.
  *
- * Memory is bounded by the window: a piece is cut at the last newline once
- * at least PIECE_MIN bytes are waiting, and a line longer than ZF_WINDOW is
- * cut at a character boundary (losing only context at that point).
+ * Where a piece ends depends on the text alone, never on how it was fed
+ * (passes decide some things piece by piece: a document that mixes the
+ * scripts came out one way when fed whole and another when fed in small
+ * chunks): at the last newline within its first PIECE_MIN bytes, else at
+ * the first newline after them, else (a line longer than ZF_WINDOW) at a
+ * character boundary near the window's end, losing only context there.
+ * Memory is bounded by the window.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +31,7 @@ struct zhfix_stream {
     size_t raw_off;     /* stream offset of raw.p[0] */
     int raw_nl;         /* raw may hold a newline not yet decoded */
     zf_buf text;        /* decoded, not yet repaired */
-    size_t text_nl;     /* text[0..text_nl) ends at its last newline (0: none) */
+    size_t text_plain;  /* text[0..text_plain) is known to hold no newline */
     zf_decoder dec;
     int dec_open;
     zf_doc doc;
@@ -123,7 +127,7 @@ static int emit(zhfix_stream *s, size_t cut)
     if (cut < s->text.len)
         memmove(s->text.p, s->text.p + cut, s->text.len - cut);
     s->text.len -= cut;
-    s->text_nl = s->text_nl > cut ? s->text_nl - cut : 0;
+    s->text_plain = 0;
     return ZHFIX_OK;
 }
 
@@ -150,27 +154,36 @@ static size_t long_line_cut(const char *t, size_t limit)
 static int process(zhfix_stream *s, int final)
 {
     while (s->text.len > 0) {
-        size_t cut;
-        if (!final && s->text.len < PIECE_MIN)
-            break;
-        size_t limit = s->text.len < ZF_WINDOW ? s->text.len : ZF_WINDOW;
-        if (final && s->text.len <= ZF_WINDOW) {
-            cut = s->text.len;
+        const char *t = s->text.p;
+        size_t len = s->text.len, cut = 0;
+        if (len <= PIECE_MIN) {
+            if (!final)
+                break; /* a newline may yet come within PIECE_MIN */
+            cut = len;
         } else {
-            /* the last newline is known without a rescan (text_nl), unless
-             * the text outgrew the window, where one scan of it is bounded
-             * by the piece it then emits */
-            size_t nl = s->text_nl;
-            if (nl > limit) {
-                nl = limit;
-                while (nl > 0 && s->text.p[nl - 1] != '\n')
-                    nl--;
+            /* the last newline within PIECE_MIN, else the first after it;
+             * text_plain keeps a long line fed in small chunks from being
+             * scanned again at every feed */
+            if (s->text_plain < PIECE_MIN) {
+                for (size_t i = PIECE_MIN; i > 0 && !cut; i--)
+                    if (t[i - 1] == '\n')
+                        cut = i;
+                if (!cut)
+                    s->text_plain = PIECE_MIN;
             }
-            if (nl)
-                cut = nl;
-            else if (s->text.len >= ZF_WINDOW)
-                cut = long_line_cut(s->text.p, ZF_WINDOW);
-            else
+            size_t limit = len < ZF_WINDOW ? len : ZF_WINDOW;
+            if (!cut && s->text_plain < limit) {
+                const char *nl = memchr(t + s->text_plain, '\n', limit - s->text_plain);
+                if (nl)
+                    cut = (size_t)(nl - t) + 1;
+                else
+                    s->text_plain = limit;
+            }
+            if (!cut && len >= ZF_WINDOW)
+                cut = long_line_cut(t, ZF_WINDOW);
+            else if (!cut && final)
+                cut = len;
+            else if (!cut)
                 break; /* wait for the line's end */
         }
         int rc = emit(s, cut);
@@ -210,18 +223,13 @@ static int decode_some(zhfix_stream *s, int final)
      * in small pieces costs linear time, not quadratic. */
     if (!final && !s->raw_nl && s->dec.det.kind != ZF_ENC_WIDE && s->raw.len < ZF_WINDOW)
         return ZHFIX_OK;
-    size_t used = 0, before = s->text.len;
+    size_t used = 0;
     int rc = zf_decode(&s->dec, s->raw.p ? s->raw.p : "", s->raw.len, final, s->raw_off,
                        &s->text, &used);
     if (rc != ZHFIX_OK)
         return rc;
     /* what stays undecoded of a line-based encoding is a partial line */
     s->raw_nl = s->dec.det.kind == ZF_ENC_WIDE;
-    for (size_t i = s->text.len; i > before; i--)
-        if (s->text.p[i - 1] == '\n') {
-            s->text_nl = i;
-            break;
-        }
     if (used) {
         memmove(s->raw.p, s->raw.p + used, s->raw.len - used);
         s->raw.len -= used;
