@@ -142,10 +142,12 @@ typedef struct zhfix_stream zhfix_stream;
 zhfix_stream *zhfix_stream_new(const zhfix_ctx *ctx, zhfix_sink sink, void *arg);
 void zhfix_stream_free(zhfix_stream *s);
 
-/* Feed raw bytes, any amount, split anywhere.  The stream holds back at most
- * its window (a paragraph of context, 1 MiB at the most) and calls the sink
- * as pieces complete.  Returns ZHFIX_OK or an error; after an error the
- * stream only accepts zhfix_stream_free(). */
+/* Feed raw bytes, any amount, split anywhere: the output and the pieces the
+ * sink gets are the same however the input is split (and the same as
+ * zhfix_repair's), for lines of up to 1 MiB; a longer line is decoded and
+ * cut as far as it has come.  The stream holds back at most its window
+ * (1 MiB) and calls the sink as pieces complete.  Returns ZHFIX_OK or an
+ * error; after an error the stream only accepts zhfix_stream_free(). */
 int zhfix_stream_feed(zhfix_stream *s, const void *buf, size_t len);
 
 /* End of input: flush everything to the sink. */
