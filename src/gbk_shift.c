@@ -309,12 +309,29 @@ static unsigned flat_code(int32_t c)
     return fw > 0xFF ? fw : 0;
 }
 
+/* A stretch of QRUN `?` in a row is no run's inside: a `?` in a run is one
+ * pair that made no character, and each is read as any character, so a
+ * line of `?` (text a lossy conversion turned into question marks) cost
+ * the search 3 ms a `?`. */
+#ifndef QRUN
+#define QRUN 8
+#endif
+static int qrun(const char *s, size_t n, size_t i)
+{
+    size_t k = 0;
+    while (k < QRUN && i + k < n && s[i + k] == '?')
+        k++;
+    return k == QRUN;
+}
+
 /* Read the characters after the `?` into tokens; stop at what cannot be in
- * a run (a line end, a space, a character GBK does not have). */
+ * a run (a line end, a space, a character GBK does not have, QRUN `?`). */
 static int tokenize(const char *s, size_t n, size_t i, tok *t, int max)
 {
     int k = 0;
     while (k < max && i < n) {
+        if (s[i] == '?' && qrun(s, n, i))
+            break;
         int32_t c;
         int l = zf_utf8_next(s + i, n - i, &c);
         tok *x = &t[k];
@@ -969,12 +986,15 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
             lead.n = ALL; /* names no bridge: not its tail */
     }
 
+    /* the cheap test reads PEEK + 1 characters: the rest only past it */
     tok t[MAXTOK];
-    int nt = tokenize(s, n, after, t, MAXTOK);
+    int nt = tokenize(s, n, after, t, lead.n == ALL ? PEEK + 1 : MAXTOK);
     if (nt == 0)
         return SHIFT_NONE;
     if (lead.n == ALL && !bytes_read_better(t, nt))
         return SHIFT_NONE;
+    if (lead.n == ALL && nt == PEEK + 1)
+        nt = tokenize(s, n, after, t, MAXTOK);
     /* the common case, a question mark before ordinary text: a run read
      * out of step starts with characters that are rare together, so two
      * that read well (9 bits each or less) end the matter cheaply */
