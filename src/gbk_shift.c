@@ -994,7 +994,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
     if (lead.n == ALL && !bytes_read_better(t, nt))
         return SHIFT_NONE;
     if (lead.n == ALL && nt == PEEK + 1)
-        nt = tokenize(s, n, after, t, MAXTOK);
+        nt += tokenize(s, n, t[nt - 1].end, t + nt, MAXTOK - nt);
     /* the common case, a question mark before ordinary text: a run read
      * out of step starts with characters that are rare together, so two
      * that read well (9 bits each or less) end the matter cheaply */

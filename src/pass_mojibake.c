@@ -208,7 +208,7 @@ typedef struct {
     const unsigned char *wild; /* what a lost byte may have been */
     int nwild;
     const pairset *seen;       /* pairs the document attests, or NULL */
-    island_buf *ib;            /* scratch for decode_island(), or NULL */
+    island_buf *ib;            /* scratch for decode_island() */
     int open;                  /* marks left open before it (OPEN_*) */
     int32_t after;             /* the character after it (-1: none) */
 } run;
@@ -540,7 +540,6 @@ static int alt_less(const altc *a, const altc *b)
     return a->cost < b->cost || (a->cost == b->cost && a->seq < b->seq);
 }
 
-
 /* Max-heap h[0..n) gets a at n. */
 static void alt_push(altc *h, int n, altc a)
 {
@@ -718,7 +717,7 @@ static void w3_build(void)
     for (int l = 0; l < 16; l++) {
         w3_at[l] = n;
         for (int32_t cp = l << 12; cp < (l + 1) << 12; cp++)
-            if (cp >= 0x800 && printable(cp) && plausible(cp) && !(cp >= 0xD800 && cp <= 0xDFFF))
+            if (cp >= 0x800 && printable(cp) && plausible(cp)) /* no surrogate is */
                 w3_cp[n++] = cp;
         w3_lead[0xE0 + l] = n > w3_at[l];
     }
@@ -748,11 +747,11 @@ static void alt_keep(altc *h, int *nh, altc a)
  * penalties cpen[k][..] are what byte k may have been, and only the
  * candidates of the first byte from E0 to EF are taken (a three-byte
  * lead).  Keeps exactly the readings the count in decode_island() keeps,
- * with the same seq.  Returns how many it found. */
+ * with the same seq; the tables are built (w3_once).  Returns how many it
+ * found. */
 static int walk3(const run *r, int b, unsigned cand[4][128], int cpen[4][128], const int *cnt,
                  altc *heap, int *nh)
 {
-    pthread_once(&w3_once, w3_build);
     int pos[3][64], pen[3][64], pmin[3] = {INT_MAX, INT_MAX, INT_MAX}, nlead = 0, lead = 0;
     for (int k = 0; k < 3; k++) {
         for (int v = 0; v < 64; v++)
@@ -813,13 +812,15 @@ static int walk3(const run *r, int b, unsigned cand[4][128], int cpen[4][128], c
 static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t *out,
                          int *endb, uint8_t *unsure, int *nout)
 {
-    island_buf own = {0}, *ib = r->ib ? r->ib : &own;
+    island_buf *ib = r->ib;
     slot *sl = island_get(&ib->sl, &ib->sl_cap, (size_t)(r->nb - b0 + 1) * sizeof *sl);
     if (!sl) {
-        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
+    /* mechanism 3's tables of plausible characters (walk3, w3_lead) */
+    if (utf8 && !r->wild)
+        pthread_once(&w3_once, w3_build);
     int ns = 0, b = b0;
     altc heap[MAXALT];
     unsigned cand[4][128];
@@ -857,11 +858,8 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 continue;
             /* mechanism 3 reads only plausible characters: a lead of none
              * needs no count */
-            if (utf8 && !r->wild && len < 4) {
-                pthread_once(&w3_once, w3_build);
-                if (!w3_lead[cand[0][li]])
-                    continue;
-            }
+            if (utf8 && !r->wild && len < 4 && !w3_lead[cand[0][li]])
+                continue;
             int cnt[4] = {1, 1, 1, 1}, idx[4] = {0, 0, 0, 0};
             long combos = 1;
             for (int k = 1; k < len; k++) {
@@ -947,7 +945,6 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
         ns--;
     }
     if (ns == 0) {
-        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -1028,7 +1025,6 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     int (*cost)[MAXALT] = island_get(&ib->cost, &ib->cost_cap, nsz * sizeof *cost);
     int16_t (*back)[MAXALT] = island_get(&ib->back, &ib->back_cap, nsz * sizeof *back);
     if (!cost || !back) {
-        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -1079,7 +1075,6 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     /* the path's candidate of each slot */
     int *pick = island_get(&ib->pick, &ib->pick_cap, (size_t)ns * sizeof *pick);
     if (!pick) {
-        island_buf_free(&own);
         *nout = 0;
         return 0;
     }
@@ -1094,7 +1089,6 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
     if (!r->wild)
         rerank(r, sl, ns, before, out, pick, unsure);
     int span = sl[ns - 1].end - b0;
-    island_buf_free(&own);
     *nout = ns;
     return span;
 }
@@ -1109,14 +1103,15 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
  * decodes to at least two characters and reads better goes back; what
  * does not decode (a character cut by a byte lost in the first reading)
  * stays as it was, and the islands after it are read on their own, as
- * they would be by another run of the pass.  Returns 1 if anything
- * changed. */
-static int redecode(int32_t *cps, int *n)
+ * they would be by another run of the pass.  ib: decode_island()'s
+ * scratch (the island being redecoded is already copied out of it).
+ * Returns 1 if anything changed. */
+static int redecode(int32_t *cps, int *n, island_buf *ib)
 {
     if (*n > MAXRUN)
         return 0;
     run rbuf;
-    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL, NULL);
+    run *r = run_init(&rbuf, cp1252_undefined, 5, NULL, ib);
     int32_t res[MAXRUN * 2];
     int nres = 0, changed = 0, k = 0;
     while (k < *n) {
@@ -1313,7 +1308,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
             /* UTF-8 read as CP1252 twice (or three times): what came out
              * may be the same damage again */
             for (int level = 0; level < 3 && utf8 && r->wild; level++)
-                if (!redecode(out, &no))
+                if (!redecode(out, &no, &sc->ib))
                     break;
             int first = r->bsrc[pb], last = r->bsrc[endb[e - 1] - 1];
             int32_t pbefore = k == 0 ? before : dec[k - 1];
