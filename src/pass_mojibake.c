@@ -1231,6 +1231,28 @@ static int text_char(int32_t c)
     return cjk_punct(c) || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
 }
 
+/* An accented Latin letter (U+00C0-U+024F) of out[0..n) with no ASCII
+ * and no other Latin letter on either side: Chinese text writes one in a
+ * foreign word or a pinyin gloss, `São`, `(é)`, never alone between Han
+ * characters, so a UTF-8 reading that gives one is no text (`玫����（`,
+ * whose 玫 is C3 B5, õ).  The line's ends count as ASCII. */
+static int latinish(int32_t c)
+{
+    return c < 0x80 || (c >= 0xC0 && c < 0x250 && c != 0xD7 && c != 0xF7);
+}
+
+static int lone_latin(const int32_t *out, int n, int32_t before, int32_t after)
+{
+    for (int q = 0; q < n; q++) {
+        if (!(out[q] >= 0xC0 && latinish(out[q])))
+            continue;
+        int32_t l = q > 0 ? out[q - 1] : before, rt = q + 1 < n ? out[q + 1] : after;
+        if (!latinish(l) && !latinish(rt))
+            return 1;
+    }
+    return 0;
+}
+
 /* The pieces codec utf8 makes of the run: every island, cut at the ASCII
  * between its characters (each stretch of non-ASCII characters is judged
  * alone: an island may join good accented Latin to garbled text across a
@@ -1333,6 +1355,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
                     hcost += zf_lm_step(out[q - 1], out[q]);
                 }
             }
+            int lone = utf8 && !r->wild && lone_latin(out, no, pbefore, after);
             int oldc = span_cost(pbefore, r->cp + first, (size_t)(last - first + 1), after);
             int newc = span_cost(pbefore, out, (size_t)no, after);
             piece *p = &pc[np++];
@@ -1344,7 +1367,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
             /* better than garbage is not enough: it must read as text
              * (bytes of accented Latin read as GBK give Han characters
              * that are cheaper than the accents and still nonsense) */
-            p->strong = nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
+            p->strong = nonascii > 0 && !lone && (utf8 || han > 0) && !(han > 0 && rarehan == han)
                 && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
@@ -1353,7 +1376,8 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
             p->weak = nonascii > 0 && p->gain > 0;
             p->one = cjk <= 1;
             p->guess = guessed > 0;
-            p->cheap = !p->strong && nonascii > 0 && (utf8 || han > 0) && !(han > 0 && rarehan == han)
+            p->cheap = !p->strong && nonascii > 0 && !lone && (utf8 || han > 0)
+                && !(han > 0 && rarehan == han)
                 && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
