@@ -404,6 +404,16 @@ static int bytes_read_better(const tok *t, int nt)
     return again * (k + 1) < found * k;
 }
 
+/* Whether t[0..nt) holds a two-byte character or a reading that names
+ * one (`安?b(zhuāng)` was 安裝, 裝 D1 62). */
+static int found_pair(const tok *t, int nt)
+{
+    for (int k = 0; k < nt; k++)
+        if (t[k].kind == TK_GBK2 || t[k].tail_syl >= 0)
+            return 1;
+    return 0;
+}
+
 /* The lead bytes L with (x2, L) a character that has reading syl. */
 static void bridge_leads(unsigned x2, int syl, byteset *out)
 {
@@ -993,6 +1003,13 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         return SHIFT_NONE;
     if (lead.n == ALL && !bytes_read_better(t, nt))
         return SHIFT_NONE;
+    /* nothing named and nothing found: with no two-byte character and no
+     * pinyin among the first characters after it, a run would be read
+     * from `?` and marks alone, every byte invented (a line of `?` with a
+     * digit here and there cost the search half a millisecond a `?`, and
+     * made 經營權力還 of `?` and a euro sign) */
+    if (lead.n == ALL && !found_pair(t, nt))
+        return SHIFT_NONE;
     if (lead.n == ALL && nt == PEEK + 1)
         nt += tokenize(s, n, t[nt - 1].end, t + nt, MAXTOK - nt);
     /* the common case, a question mark before ordinary text: a run read
@@ -1070,6 +1087,14 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
                 cs.bad_next = (unsigned char)s[tk->end];
             } else if (tk->end < n && s[tk->end] == '?') {
                 qpen = LONE_QMARK;
+            } else if (tk->end < n && (unsigned char)s[tk->end] >= 0x80) {
+                /* a lone trail byte is no character with the ASCII byte
+                 * after it; the decoder ate that byte with it (`?bào)`
+                 * ate a `(`), and no reading can give the byte back: a
+                 * `?` before a Han character is no run's end (text a
+                 * lossy conversion gave `?` for each character it lacked,
+                 * `?路?上`, read 衣服) */
+                ok = 0;
             }
             if (cur.n == ALL && cs.syl < 0)
                 ok = 0; /* two unknown bytes and nothing names them */
