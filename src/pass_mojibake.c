@@ -195,6 +195,8 @@ typedef struct {
     pairset seen;  /* mechanism 3's, built when first needed */
     island_buf ib; /* decode_island()'s */
     struct verdict *vd[2]; /* judge_run()'s, allocated when first needed */
+    int qlost;     /* the piece's `?` are characters lost (qmarks.c); -1:
+                      not asked yet */
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -2455,6 +2457,12 @@ static size_t try_shift(scan *sc, size_t q, int *err)
      * may be a flattened full-width form */
     if (q == 0)
         return q + 1;
+    /* a piece whose `?` are characters a conversion lost: no `?` in it is
+     * a bridge, and reading one so invents the characters */
+    if (sc->qlost < 0)
+        sc->qlost = zf_qmarks_lost(s, sc->n);
+    if (sc->qlost)
+        return q + 1;
     unsigned char b = (unsigned char)s[q - 1];
     if (b < 0x80 && !(b > 0x20 && b < 0x7F && b != '(' && b != ')'
                       && !(b >= '0' && b <= '9') && !((b | 0x20) >= 'a' && (b | 0x20) <= 'z')))
@@ -2502,7 +2510,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
      * decides each of them once, with all its evidence */
     int later = doc->mojibake_round > 0;
     scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}, {NULL, NULL, NULL, NULL, 0, 0, 0, 0},
-               {NULL, NULL}};
+               {NULL, NULL}, -1};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;

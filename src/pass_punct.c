@@ -44,7 +44,11 @@
  *     belongs to the mojibake pass;
  *   - a run with three commas in a row: the damage inserts one comma, so
  *     `,,,` is the writer's own;
- *   - a run that is all a quotation holds: `用 “:” 分隔`.
+ *   - a run that is all a quotation holds: `用 “:” 分隔`;
+ *   - a run of `?` alone where no question mark stands (at the line's
+ *     start, after an opening mark, before `，、。；：`), or anywhere in a
+ *     piece where such runs are common: characters lost to a conversion
+ *     (qmarks.c).
  * In a run that converts, a comma followed by another mark of the run or by
  * a full-width `，、。；：！？` is dropped (ZHFIX_EDIT_COMMA: `,,`->`，`,
  * `,、`->`、`, `,。`->`。`, `,;`->`；`, `,!`->`！`, `),、`->`）、`); every
@@ -279,7 +283,9 @@ typedef struct line {
     int english;      /* an English line: only marks between Han convert */
     size_t qpos;      /* quotes on [ls, qpos) counted for ascii_opens(), */
     size_t qn, an;    /* `"` in qn, `'` but apostrophes in an; asked in */
-} line;               /* increasing order, so linear per line */
+                      /* increasing order, so linear per line */
+    int lost;         /* the piece's `?` are characters lost (zf_qmarks_lost) */
+} line;
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
  * length. */
@@ -347,8 +353,7 @@ static int c_level(const line *ln, int32_t c, size_t pos)
 /* Opening and closing quotation marks and brackets of CJK text. */
 static int is_open_quote(int32_t c)
 {
-    return c == 0x201C || c == 0x2018 || c == 0x300C || c == 0x300E || c == 0x300A ||
-           c == 0x3008 || c == 0x3010 || c == 0x3014 || c == 0xFF08;
+    return zf_is_open_mark(c);
 }
 
 /* An opening mark, counting a `(` this pass converts. */
@@ -742,6 +747,16 @@ static int match_parens(line *ln)
 /* ---- phase 2: marks --------------------------------------------------- */
 
 /* Does the mark run [a, b) touch Chinese?  See the header. */
+/* Is the run [a, b) all `?`, and either where no question mark stands or
+ * in a piece whose `?` are lost characters (qmarks.c: `拒?，`)? */
+static int lost_chars(const line *ln, size_t a, size_t b, int32_t lc, int32_t rc)
+{
+    for (size_t i = a; i < b; i++)
+        if (ln->s[i] != '?')
+            return 0;
+    return ln->lost || zf_qmark_misplaced(lc, rc);
+}
+
 static int run_touches(const line *ln, size_t a, size_t b)
 {
     size_t lpos, rpos, l;
@@ -766,6 +781,8 @@ static int run_touches(const line *ln, size_t a, size_t b)
     for (size_t i = a; i + 2 < b; i++)
         if (ln->s[i] == ',' && ln->s[i + 1] == ',' && ln->s[i + 2] == ',')
             return 0;
+    if (lost_chars(ln, a, b, lc, rc))
+        return 0;
     if (is_open_quote(lc) && is_close_quote(rc))
         return 0; /* a quoted mark: 用 “:” 分隔 */
     if (ln->english)
@@ -890,6 +907,7 @@ static int do_line(line *ln, zf_rw *rw)
 typedef struct survey {
     int jk;   /* Japanese or Korean as a whole */
     int flat; /* shows flattened punctuation */
+    int lost; /* its `?` are characters lost (zf_qmarks_lost) */
 } survey;
 
 static int is_fw_twin(int32_t c)
@@ -959,7 +977,7 @@ static survey survey_piece(const char *s, size_t n)
         }
         prev = c;
     }
-    survey sv;
+    survey sv = {0, 0, 0};
     sv.jk = jk > 0 && jk * 4 >= han;
     sv.flat = beside > 0 && beside >= fw;
     return sv;
@@ -1028,7 +1046,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
     scratch sc;
     memset(&sc, 0, sizeof sc);
     int rc = ZHFIX_OK, surveyed = 0;
-    survey sv = {0, 0};
+    survey sv = {0, 0, 0};
     while (rc == ZHFIX_OK) {
         size_t t = find_trigger(s, pos, n);
         if (t >= n)
@@ -1046,11 +1064,12 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             if (!surveyed) { /* only once there is work */
                 if (!survey_fast(s, n, &sv))
                     sv = survey_piece(s, n);
+                sv.lost = zf_qmarks_lost(s, n);
                 surveyed = 1;
             }
             if (sv.jk)
                 break;
-            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0, 0};
+            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0, 0, sv.lost};
             rc = do_line(&ln, rw);
         }
         pos = next;

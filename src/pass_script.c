@@ -15,6 +15,8 @@
  *    Traditional forms (黨員干部, 新店鎮后山, 采樣, 并): a naive converter
  *    skips exactly those, while a person writing Traditional, or partial
  *    conversion, leaves one-to-one Simplified characters (们, 这) too.
+ *    Not in a piece whose `?` are characters a conversion lost (qmarks.c):
+ *    converting Traditional text to GB2312 leaves the same signature.
  *  - Otherwise text mixing the scripts is unified to its majority script,
  *    and text in one script is left alone.
  * A piece with a "(pinyin)" annotation that the pinyin pass left (the
@@ -400,7 +402,11 @@ static int decide(const zhfix_options *opt, zf_doc *doc, const char *s, size_t l
     if (doc->pinyin_removed > 0 && t > 0) {
         target = ZHFIX_SCRIPT_HANS;
     } else {
-        if (t > sm && ev.simp_one * ZF_ONE_PER <= ev.trad) {
+        /* not where a conversion to GB2312 put `?` for the characters it
+         * lacked (qmarks.c): it took exactly the Traditional-only ones,
+         * and what is left of Traditional text reads as a converter's
+         * leftovers (於 後 among 台 制 游) */
+        if (t > sm && ev.simp_one * ZF_ONE_PER <= ev.trad && !zf_qmarks_lost(s, len)) {
             if (count_leftovers(s, len, r, &ev) != ZHFIX_OK)
                 return ZHFIX_ENOMEM;
             size_t many = flags_but_top(&ev);

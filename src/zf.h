@@ -93,6 +93,12 @@ static inline int zf_is_cjk_punct(int32_t c)
         || c == 0x2014 || c == 0x2015 || ZF_IN_(c, 0x2018, 0x201D)
         || c == 0x2026 || c == 0x00B7 || c == 0x2E3A;
 }
+/* A mark that opens a quotation or a bracket: “ ‘ 「 『 《 〈 【 〔 （. */
+static inline int zf_is_open_mark(int32_t c)
+{
+    return c == 0x201C || c == 0x2018 || c == 0x300C || c == 0x300E || c == 0x300A
+        || c == 0x3008 || c == 0x3010 || c == 0x3014 || c == 0xFF08;
+}
 /* Kana (Japanese) or Hangul (Korean). */
 static inline int zf_is_kana(int32_t c)
 {
@@ -178,6 +184,12 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
 int zf_pass_pinyin(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
 int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
 int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
+
+/* Question marks that are characters lost (qmarks.c): whether a run of `?`
+ * between before and after (each < 0 at the line's end) stands where no
+ * question mark does; whether the `?` of s[0..n) are lost characters. */
+int zf_qmark_misplaced(int32_t before, int32_t after);
+int zf_qmarks_lost(const char *s, size_t n);
 
 /* Whether a "(pinyin)" annotation the pinyin pass would consider opens at
  * s[open] == '(' (pass_pinyin.c): ZF_ANNOT_NONE, or ZF_ANNOT_STRONG (after a
