@@ -1652,6 +1652,15 @@ static int lost_stretch(const scan *sc, size_t at, size_t le)
     return k;
 }
 
+/* The ASCII parenthesis whose full-width twin c the punctuation pass
+ * writes for it, else 0.  Only the parentheses: the other marks it writes
+ * end clauses, and after a garbled clause (`�，`) the good text's own
+ * mark follows as often as a garbled character's bytes do. */
+static int32_t ascii_twin(int32_t c)
+{
+    return c == 0xFF08 ? '(' : c == 0xFF09 ? ')' : 0;
+}
+
 static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *flip, int nflip,
                       run *r, int *rare)
 {
@@ -1663,6 +1672,13 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
         unsigned code;
         if (c >= 0x20 && c < 0x7F && c != '?') {
             code = (unsigned)c;
+        } else if (r->n > 0 && r->cp[r->n - 1] == 0xFFFD && ascii_twin(c)) {
+            /* a parenthesis the punctuation pass writes for an ASCII one,
+             * right after lost bytes: read as the ASCII, as the run that
+             * kept the lost bytes saw it (`玫����(hàn)` became
+             * `玫����（hàn）`, and `����（` read as lost bytes and 磨,
+             * E7 A3 A8) */
+            code = (unsigned)ascii_twin(c);
         } else if (c == 0xFFFD) {
             if (lost_stretch(sc, j, le) > LOST_MAX)
                 break;
