@@ -725,19 +725,16 @@ static int match_parens(line *ln)
     /* An unmatched parenthesis converts when its inner side touches: the
      * other half is on another line of a wrapped paragraph (`曾发生(除非…`
      * … `命名)。` in manpages-zh).  A list marker `1)第一条` and a pinyin
-     * tail `shè)立` have no Chinese inside and stay. */
+     * tail `shè)立` have no Chinese inside and stay.  A mark run between
+     * is passed over, as for a pair: the marks are decided after, and
+     * `只?)` seen again as `只？)` would convert (the fuzzer's
+     * repro-idempotent-punct-paren-after-mark). */
     for (size_t i = 0; i < sc->np; i++) {
         paren *p = &sc->p[i];
         if (p->match != SIZE_MAX)
             continue;
-        size_t at, l;
-        int32_t c;
-        if (ln->s[p->pos] == '(') {
-            at = p->pos + 1;
-            c = cp_at(ln, at, &l);
-        } else {
-            c = cp_before(ln, p->pos, &at);
-        }
+        size_t at;
+        int32_t c = neighbour(ln, p->pos, ln->s[p->pos] == '(', &at);
         int lv = c_level(ln, c, at);
         p->conv = lv == STRONG || (lv == WEAK && ln->flat);
     }
@@ -746,7 +743,6 @@ static int match_parens(line *ln)
 
 /* ---- phase 2: marks --------------------------------------------------- */
 
-/* Does the mark run [a, b) touch Chinese?  See the header. */
 /* Is the run [a, b) all `?`, and either where no question mark stands or
  * in a piece whose `?` are lost characters (qmarks.c: `拒?，`)? */
 static int lost_chars(const line *ln, size_t a, size_t b, int32_t lc, int32_t rc)
@@ -757,6 +753,7 @@ static int lost_chars(const line *ln, size_t a, size_t b, int32_t lc, int32_t rc
     return ln->lost || zf_qmark_misplaced(lc, rc);
 }
 
+/* Does the mark run [a, b) touch Chinese?  See the header. */
 static int run_touches(const line *ln, size_t a, size_t b)
 {
     size_t lpos, rpos, l;
