@@ -430,9 +430,13 @@ static int char_len(unsigned c, int utf8)
 
 /* A character a decoded island may hold: mechanism 3's UTF-8 must read as
  * Chinese text (Han, punctuation, kana, Latin), not as the Hebrew or
- * Armenian that good text read the same way gives. */
+ * Armenian that good text read the same way gives.  Of Latin Extended-B
+ * (U+0180-U+024F) only pinyin's letters, ǎ ǐ ǒ ǔ ǖ ǘ ǚ ǜ ǹ: the rest are
+ * Livonian, African and phonetic letters, and 拳 (C8 AD) read so is ȭ. */
 static int plausible(int32_t cp)
 {
+    if (cp >= 0x180 && cp < 0x250)
+        return (cp >= 0x1CD && cp <= 0x1DC) || cp == 0x1F9;
     return cp < 0x250 || zf_is_han(cp) || zf_is_cjk_punct(cp) || zf_is_kana(cp)
         || (cp >= 0x2000 && cp < 0x2070) || (cp >= 0x3000 && cp < 0x3100)
         || (cp >= 0xFF00 && cp < 0xFFF0);
