@@ -1228,32 +1228,33 @@ static int cjk_punct(int32_t c)
     return (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF5E);
 }
 
+/* An accented Latin letter: U+00C0-U+024F but × and ÷. */
+static int accented_latin(int32_t c)
+{
+    return c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7;
+}
+
 /* Whether c reads as text on its own: a common Han character, CJK
  * punctuation or an accented Latin letter. */
 static int text_char(int32_t c)
 {
     if (zf_is_han(c))
         return zf_lm_char_cost(c) < RARE_HAN;
-    return cjk_punct(c) || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
+    return cjk_punct(c) || accented_latin(c);
 }
 
-/* An accented Latin letter (U+00C0-U+024F) of out[0..n) with no ASCII
- * and no other Latin letter on either side: Chinese text writes one in a
- * foreign word or a pinyin gloss, `São`, `(é)`, never alone between Han
- * characters, so a UTF-8 reading that gives one is no text (`玫����（`,
- * whose 玫 is C3 B5, õ).  The line's ends count as ASCII. */
-static int latinish(int32_t c)
-{
-    return c < 0x80 || (c >= 0xC0 && c < 0x250 && c != 0xD7 && c != 0xF7);
-}
-
+/* An accented Latin letter of out[0..n) with no ASCII and no other Latin
+ * letter on either side: Chinese text writes one in a foreign word or a
+ * pinyin gloss, `São`, `(é)`, never alone between Han characters, so a
+ * UTF-8 reading that gives one is no text (`玫����（`, whose 玫 is C3 B5,
+ * õ).  The line's ends (-1) count as ASCII. */
 static int lone_latin(const int32_t *out, int n, int32_t before, int32_t after)
 {
     for (int q = 0; q < n; q++) {
-        if (!(out[q] >= 0xC0 && latinish(out[q])))
+        if (!accented_latin(out[q]))
             continue;
         int32_t l = q > 0 ? out[q - 1] : before, rt = q + 1 < n ? out[q + 1] : after;
-        if (!latinish(l) && !latinish(rt))
+        if (!(l < 0x80 || accented_latin(l)) && !(rt < 0x80 || accented_latin(rt)))
             return 1;
     }
     return 0;

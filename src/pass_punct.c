@@ -282,8 +282,8 @@ typedef struct line {
     int flat;         /* the piece shows flattening: weak touches count */
     int english;      /* an English line: only marks between Han convert */
     size_t qpos;      /* quotes on [ls, qpos) counted for ascii_opens(), */
-    size_t qn, an;    /* `"` in qn, `'` but apostrophes in an; asked in */
-                      /* increasing order, so linear per line */
+    size_t qn, an;    /* `"` in qn, `'` but apostrophes in an; asked in
+                         increasing order, so linear per line */
     int lost;         /* the piece's `?` are characters lost (zf_qmarks_lost) */
 } line;
 
@@ -350,12 +350,6 @@ static int c_level(const line *ln, int32_t c, size_t pos)
     return is_c(c) ? WEAK : 0;
 }
 
-/* Opening and closing quotation marks and brackets of CJK text. */
-static int is_open_quote(int32_t c)
-{
-    return zf_is_open_mark(c);
-}
-
 /* An opening mark, counting a `(` this pass converts. */
 static int is_open_quote_c(const line *ln, int32_t c, size_t pos)
 {
@@ -363,9 +357,11 @@ static int is_open_quote_c(const line *ln, int32_t c, size_t pos)
         const paren *p = paren_at(ln, pos);
         return p && p->conv;
     }
-    return is_open_quote(c);
+    return zf_is_open_mark(c);
 }
 
+/* Closing quotation marks and brackets of CJK text, the twins of
+ * zf_is_open_mark()'s. */
 static int is_close_quote(int32_t c)
 {
     return c == 0x201D || c == 0x2019 || c == 0x300D || c == 0x300F || c == 0x300B ||
@@ -780,7 +776,7 @@ static int run_touches(const line *ln, size_t a, size_t b)
             return 0;
     if (lost_chars(ln, a, b, lc, rc))
         return 0;
-    if (is_open_quote(lc) && is_close_quote(rc))
+    if (zf_is_open_mark(lc) && is_close_quote(rc))
         return 0; /* a quoted mark: 用 “:” 分隔 */
     if (ln->english)
         return zf_is_han(lc) && zf_is_han(rc);
@@ -838,7 +834,7 @@ static int stray_comma(line *ln, size_t a, size_t b)
     if (b - a >= 2 && ln->s[b - 2] == ',')
         return 0;
     int32_t lc = cp_before(ln, b - 1, &lpos);
-    if (lc == NONE || is_open_quote(lc))
+    if (lc == NONE || zf_is_open_mark(lc))
         return 0;
     return !(lc >= 0 && lc < 0x80 && ascii_opens(ln, lc, lpos));
 }
