@@ -34,6 +34,7 @@
  * over the characters of the run; each ending of the run is a hypothesis,
  * scored against the text as found over the same span.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,26 +512,95 @@ typedef struct {
                       without a tail; this is its first byte */
 } colspec;
 
-/*
- * Add the column of candidates for cs, each linked to its best predecessor
- * among the candidates pool[prev .. prev + np) (np == 0: X, the character
- * before the `?`, whose code point is x).  A candidate's cost is the path's
- * model cost plus the price of the bytes it invents.  Returns the number
- * added; 0 when nothing fits or the pool is full.
- */
-static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
+/* The common characters (zf_lm_char_cost() at most COMMON_COST) of each
+ * lead byte, in the order of their trail bytes: a column with both bytes
+ * unknown looks at these alone, and finding them among every pair of its
+ * bytes (up to 126 x 126 table lookups and costs) took longer than the
+ * model's work on them.  Built once, on first use.  The 615 of GBK fit;
+ * were there more, common_ok stays 0 and the pairs are scanned. */
+#define COMMON_MAX 1024
+static struct {
+    int32_t cp;
+    int16_t cost;
+    unsigned char trail;
+} common_v[COMMON_MAX];
+static uint16_t common_off[0xFE - 0x81 + 2]; /* lead l: [l - 0x81, l - 0x80) */
+static int common_ok;
+static pthread_once_t common_once = PTHREAD_ONCE_INIT;
+
+static void common_build(void)
 {
-    int start = p->nc;
-    int16_t ucost[MAXCAND]; /* zf_lm_char_cost() of each candidate */
+    int n = 0;
+    for (unsigned l = 0x81; l <= 0xFE; l++) {
+        common_off[l - 0x81] = (uint16_t)n;
+        for (unsigned t = 0x40; t <= 0xFE; t++) {
+            int32_t cp = gbk_dec(l, t);
+            int c = cp ? zf_lm_char_cost(cp) : COMMON_COST + 1;
+            if (c > COMMON_COST)
+                continue;
+            if (n == COMMON_MAX)
+                return;
+            common_v[n].cp = cp;
+            common_v[n].cost = (int16_t)c;
+            common_v[n].trail = (unsigned char)t;
+            n++;
+        }
+    }
+    common_off[0xFE - 0x81 + 1] = (uint16_t)n;
+    common_ok = 1;
+}
+
+/* Append cp, bytes l and t, unigram cost uc, to the column that starts at
+ * start, unless cs rules it out.  Returns 0 when the pool is full. */
+static int push_cand(pool *p, int16_t *ucost, int start, const colspec *cs, unsigned l,
+                     unsigned t, int32_t cp, int uc)
+{
+    if (cs->syl >= 0 && !zf_readings_has(cp, cs->syl))
+        return 1;
+    if (cs->bad_next >= 0 && gbk_is_pair(t, (unsigned)cs->bad_next))
+        return 1;
+    if (p->nc >= MAXCAND)
+        return 0;
+    ucost[p->nc - start] = (int16_t)(uc >= 0 ? uc : zf_lm_char_cost(cp));
+    cand *c = &p->c[p->nc++];
+    c->cp = cp;
+    c->lead = (unsigned char)l;
+    c->trail = (unsigned char)t;
+    c->cost = INT32_MAX;
+    c->back = -1;
+    c->extra = 0;
+    return 1;
+}
+
+/* The candidates of the column cs, appended to the pool after start,
+ * with their unigram costs in ucost; common: only common characters.
+ * Returns 0 when the pool is full. */
+static int gen_cands(pool *p, int16_t *ucost, int start, const colspec *cs, int common)
+{
     int nl = cs->lead.n == ALL ? 126 : cs->lead.n;
     int nt = cs->trail.n == ALL ? 126 : cs->trail.n;
-    /* both bytes unknown (or nearly: one of 126 leads and one of the 23
-     * trails a `?` allows): only common characters, or the search
-     * explodes */
-    int common = nl * nt > 256 && cs->syl < 0;
-    /* a reading names the character: only the choice among the characters
-     * with that reading is invented (charged below) */
-    int price = cs->syl >= 0 ? 0 : byte_cost(cs->lead.n) + byte_cost(cs->trail.n);
+    if (common) {
+        pthread_once(&common_once, common_build);
+        if (common_ok) {
+            /* the trail bytes, as a set: both lists are in byte order, so
+             * the candidates come in the order of the scan below */
+            uint64_t tm[4] = {0, 0, 0, 0};
+            for (int j = 0; j < nt; j++) {
+                unsigned t = cs->trail.n == ALL ? 0x81u + (unsigned)j : cs->trail.v[j];
+                tm[t >> 6] |= (uint64_t)1 << (t & 63);
+            }
+            for (int i = 0; i < nl; i++) {
+                unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
+                for (int e = common_off[l - 0x81]; e < common_off[l - 0x80]; e++) {
+                    unsigned t = common_v[e].trail;
+                    if ((tm[t >> 6] >> (t & 63) & 1)
+                        && !push_cand(p, ucost, start, cs, l, t, common_v[e].cp, common_v[e].cost))
+                        return 0;
+                }
+            }
+            return 1;
+        }
+    }
     for (int i = 0; i < nl; i++) {
         unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
         for (int j = 0; j < nt; j++) {
@@ -541,23 +611,46 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
             int uc = common ? zf_lm_char_cost(cp) : -1;
             if (common && uc > COMMON_COST)
                 continue;
-            if (cs->syl >= 0 && !zf_readings_has(cp, cs->syl))
-                continue;
-            if (cs->bad_next >= 0 && gbk_is_pair(t, (unsigned)cs->bad_next))
-                continue;
-            if (p->nc >= MAXCAND) {
-                p->nc = start;
+            if (!push_cand(p, ucost, start, cs, l, t, cp, uc))
                 return 0;
-            }
-            ucost[p->nc - start] = (int16_t)(uc >= 0 ? uc : zf_lm_char_cost(cp));
-            cand *c = &p->c[p->nc++];
-            c->cp = cp;
-            c->lead = (unsigned char)l;
-            c->trail = (unsigned char)t;
-            c->cost = INT32_MAX;
-            c->back = -1;
-            c->extra = 0;
         }
+    }
+    return 1;
+}
+
+/*
+ * Add the column of candidates for cs, each linked to its best predecessor
+ * among the candidates pool[prev .. prev + np) (np == 0: X, the character
+ * before the `?`, whose code point is x).  A candidate's cost is the path's
+ * model cost plus the price of the bytes it invents.  Returns the number
+ * added; 0 when nothing fits or the pool is full.
+ *
+ * bound: the most a candidate may cost and still be of use (NO_BOUND:
+ * any).  A step costs at least 1, so a predecessor dearer than bound - 1 -
+ * the price of the bytes cannot give one; its steps are not computed, and
+ * the candidates only it reaches are left out.  *reached is the number of
+ * candidates some predecessor reaches, left out or not: what the choice
+ * among them costs, and whether the column fits at all, do not depend on
+ * the bound.
+ */
+#define NO_BOUND INT32_MAX
+static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x, int32_t bound,
+                      int *reached)
+{
+    int start = p->nc;
+    int16_t ucost[MAXCAND]; /* zf_lm_char_cost() of each candidate */
+    int nl = cs->lead.n == ALL ? 126 : cs->lead.n;
+    int nt = cs->trail.n == ALL ? 126 : cs->trail.n;
+    /* a reading names the character: only the choice among the characters
+     * with that reading is invented (charged below) */
+    int price = cs->syl >= 0 ? 0 : byte_cost(cs->lead.n) + byte_cost(cs->trail.n);
+    /* both bytes unknown (or nearly: one of 126 leads and one of the 23
+     * trails a `?` allows): only common characters, or the search
+     * explodes */
+    if (!gen_cands(p, ucost, start, cs, nl * nt > 256 && cs->syl < 0)) {
+        p->nc = start;
+        *reached = 0;
+        return 0;
     }
     int end = p->nc;
     /* link each candidate to its best predecessor; the model's work that
@@ -582,9 +675,12 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         }
         order[j] = v;
     }
-    for (int o = 0; o < np; o++) {
+    int o = 0;
+    for (; o < np; o++) {
         int k = order[o];
         const cand *pc = &p->c[k];
+        if (bound != NO_BOUND && (int64_t)pc->cost + 1 + price > bound)
+            break; /* and so is every predecessor after it */
         int ready = 0;
         for (int c = start; c < end; c++) {
             cand *cc = &p->c[c];
@@ -608,11 +704,22 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
             }
         }
     }
-    /* drop what no predecessor reaches; charge the invented bytes */
-    int n = start;
+    /* drop what no predecessor reaches, or only those past the bound
+     * would (counted all the same); charge the invented bytes */
+    int n = start, nreached = 0;
     for (int c = start; c < end; c++) {
-        if (p->c[c].cost == INT32_MAX)
+        if (p->c[c].cost == INT32_MAX) {
+            for (int r = o; r < np; r++) {
+                const cand *pc = &p->c[order[r]];
+                if (!cs->wild || !gbk_is_pair(pc->trail, p->c[c].lead)
+                    || (pc->trail == 0xA3 && p->c[c].lead == 0xBF)) {
+                    nreached++;
+                    break;
+                }
+            }
             continue;
+        }
+        nreached++;
         cand cc = p->c[c];
         int extra = price;
         if (p->avoid && zf_lm_script(cc.cp) == p->avoid)
@@ -625,15 +732,15 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x)
         p->c[n++] = cc;
     }
     p->nc = n;
-    int added = n - start;
-    if (cs->syl >= 0 && added > 1) {
-        int extra = choice_cost(added);
+    if (cs->syl >= 0 && nreached > 1) {
+        int extra = choice_cost(nreached);
         for (int c = start; c < n; c++) {
             p->c[c].cost += extra;
             p->c[c].extra = (int16_t)(p->c[c].extra + extra);
         }
     }
-    return added;
+    *reached = nreached;
+    return n - start;
 }
 
 /*
@@ -747,6 +854,27 @@ static int32_t flatten(int32_t c)
  * one (文件 against ?募?). */
 #define GAIN_WORDS 0
 #define WORD_FIX 60
+
+/* A reading whose gain is below this never matters: it is not repaired,
+ * reported or ranked (rank_readings() ranks only readings within
+ * RANK_MARGIN of the best, and only when the best gain is GAIN_WORDS or
+ * more; below GAIN_SUSPECT and GAIN_FIX nothing is done). */
+#define GAIN_USELESS ((GAIN_WORDS < GAIN_SUSPECT ? GAIN_WORDS : GAIN_SUSPECT) - RANK_MARGIN)
+_Static_assert(GAIN_WORDS <= GAIN_FIX, "a repair is ranked first");
+
+/* The most the last character of a reading may cost (its path and
+ * charges) and still give a reading that matters, when the text as found
+ * costs oldj and the steps after that character cost at least after_min:
+ * a gain of GAIN_USELESS or more, and more than the last of the best few
+ * once they are found (nbest_add() takes no tie with it).  Past it, no
+ * reading through the candidate can change what zf_gbk_realign() does. */
+static int32_t end_bound(const pool *p, int oldj, int after_min)
+{
+    int gmin = GAIN_USELESS;
+    if (p->nnb == NBEST && p->nb[NBEST - 1].g + 1 > gmin)
+        gmin = p->nb[NBEST - 1].g + 1;
+    return (int32_t)oldj - after_min - gmin;
+}
 
 /* The characters of the reading h, first to last. */
 static void chain_of(const pool *p, const hyp *h, cand *ch)
@@ -1102,19 +1230,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
             ok = 0;
         }
         if (ok) {
-            int mark = p->nc;
-            int na = add_column(p, prev, np, &cs, x);
-            int annot = 0;
-            int named = lead.n != ALL || paren;
-            if (cs.syl >= 0 && !paren) {
-                if (na == 0) {
-                    cs.syl = -1; /* the annotation is not this character's */
-                    na = add_column(p, prev, np, &cs, x);
-                } else {
-                    annot = ANNOT_EVIDENCE;
-                    named = 1;
-                }
-            }
+            /* the text as found, to the character after the run */
             int32_t nx = next_char(s, n, scorepos);
             int oldj = oldc[k + 1];
             int32_t last = tk->cp;
@@ -1128,8 +1244,27 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
                 oldj += zf_lm_step(last, nx);
             else
                 oldj += eol_cost(last);
+            /* the steps after the last character cost at least this */
+            int after_min = (give >= 0) + (nx >= 0);
+            int mark = p->nc, reached;
+            int annot = cs.syl >= 0 && !paren ? ANNOT_EVIDENCE : 0;
+            int na = add_column(p, prev, np, &cs, x, end_bound(p, oldj + annot, after_min),
+                                &reached);
+            int named = lead.n != ALL || paren;
+            if (annot) {
+                if (reached == 0) {
+                    cs.syl = -1; /* the annotation is not this character's */
+                    annot = 0;
+                    na = add_column(p, prev, np, &cs, x, end_bound(p, oldj, after_min),
+                                    &reached);
+                } else {
+                    named = 1;
+                }
+            }
             oldj += annot;
             for (int c = mark; c < mark + na; c++) {
+                if (p->c[c].cost > end_bound(p, oldj, after_min))
+                    continue; /* no use: spare the steps after it */
                 int newc = p->c[c].cost;
                 int32_t l2 = p->c[c].cp;
                 if (give >= 0) {
@@ -1184,8 +1319,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         } else {
             set_one(&cs.trail, code >> 8);
         }
-        int mark = p->nc;
-        int na = add_column(p, prev, np, &cs, x);
+        int mark = p->nc, reached;
+        int na = add_column(p, prev, np, &cs, x, NO_BOUND, &reached);
         if (na == 0)
             break;
         int32_t ahead = -1;
