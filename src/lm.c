@@ -296,17 +296,31 @@ void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
 }
 
 
+/* The transition probabilities as a square: trans_sq[s][t] = P(t | s),
+ * 0 where the table has none.  Built once, on first use (256 KB, from the
+ * 5,198 transitions): hmm_emit_sparse() looks a transition up instead of
+ * searching for it among the state's, which was most of a step's cost. */
+static float trans_sq[ZF_LM_NSTATES][ZF_LM_NSTATES];
+static pthread_once_t trans_once = PTHREAD_ONCE_INIT;
+
+static void trans_build(void)
+{
+    for (unsigned s = 0; s < ZF_LM_NSTATES; s++)
+        for (size_t j = zf_lm_trans_off[s]; j < zf_lm_trans_off[s + 1]; j++)
+            trans_sq[s][zf_lm_trans[j] >> 8] = zf_lm_exp8[zf_lm_trans[j] & 0xFF];
+}
+
 /* hmm_emit(ib, f) for the f that hmm_forward() would make from the states
  * st[0..n) with weights ws: only the entries of f that ib's states read
  * are made, each summed in the same order as hmm_forward() sums it (over
  * the states of the previous character, first to last), so the result is
- * the same float.  A state's transitions and a character's states are
- * sorted by state (tables/gen_lm.py), so each state's transitions are
- * searched once, from where the last target was found. */
+ * the same float (a missing transition adds ws * 0, which changes no
+ * sum). */
 static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, size_t n)
 {
     size_t lo_j = zf_lm_hmm_off[ib], hi_j = zf_lm_hmm_off[ib + 1];
     float p = 0;
+    pthread_once(&trans_once, trans_build);
     /* 64 of ib's states at a time (a character has a dozen at most) */
     for (size_t j0 = lo_j; j0 < hi_j; j0 += 64) {
         size_t nj = hi_j - j0 > 64 ? 64 : hi_j - j0;
@@ -314,23 +328,9 @@ static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, s
         for (size_t j = 0; j < nj; j++)
             f[j] = 0;
         for (size_t k = 0; k < n; k++) {
-            size_t lo = zf_lm_trans_off[st[k]], hi = zf_lm_trans_off[st[k] + 1];
-            for (size_t j = 0; j < nj && lo < hi; j++) {
-                unsigned t = zf_lm_hmm[j0 + j] >> 8;
-                size_t a = lo, b = hi;
-                while (a < b) {
-                    size_t mid = a + (b - a) / 2;
-                    if ((unsigned)(zf_lm_trans[mid] >> 8) < t)
-                        a = mid + 1;
-                    else
-                        b = mid;
-                }
-                if (a < hi && (unsigned)(zf_lm_trans[a] >> 8) == t) {
-                    f[j] += ws[k] * zf_lm_exp8[zf_lm_trans[a] & 0xFF];
-                    a++;
-                }
-                lo = a;
-            }
+            const float *row = trans_sq[st[k]];
+            for (size_t j = 0; j < nj; j++)
+                f[j] += ws[k] * row[zf_lm_hmm[j0 + j] >> 8];
         }
         for (size_t j = 0; j < nj; j++)
             p += f[j] * zf_lm_exp8[zf_lm_hmm[j0 + j] & 0xFF];
