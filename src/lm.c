@@ -10,7 +10,7 @@
  *
  *   #define ZF_LM_TRAD 1
  *   #define ZF_LM_SIMP 2
- *   typedef struct zf_lm_ctx { int32_t prev; int hmm; float f[256]; } zf_lm_ctx;
+ *   typedef struct zf_lm_ctx { ... } zf_lm_ctx;  (zf.h)
  *   int zf_lm_char_cost(int32_t cp);
  *   int zf_lm_pair_bonus(int32_t a, int32_t b);
  *   int zf_lm_step(int32_t prev, int32_t cp);
@@ -288,11 +288,21 @@ static float hmm_emit(int ib, const float *f)
     return p;
 }
 
+/* The context keeps a filter of prev's pairs (pm: a bit for each index
+ * it pairs with, modulo 512): most characters after prev are in no pair
+ * with it, and the filter says so without the binary search (prev has 7
+ * pairs on average, 238 at most). */
 void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev)
 {
     x->prev = prev;
     x->pa = prev >= 0 ? lm_index(prev) : 0;
     x->hmm = prev >= 0 && hmm_forward(x->pa, x->f);
+    memset(x->pm, 0, sizeof x->pm);
+    if (x->pa)
+        for (size_t j = zf_lm_pair_off[x->pa]; j < zf_lm_pair_off[x->pa + 1]; j++) {
+            unsigned k = (unsigned)zf_lm_pairs[j] >> 2;
+            x->pm[k >> 6 & 7] |= (uint64_t)1 << (k & 63);
+        }
 }
 
 
@@ -341,17 +351,20 @@ static float hmm_emit_sparse(int ib, const unsigned char *st, const float *ws, s
 /* The step's cost given the HMM's probability p of cp after prev
  * (hmm != 0), or without the HMM (hmm == 0); c is cp's unigram cost, pa
  * and ib the indices of prev and cp. */
-static inline int step_cost(int32_t prev, int pa, int32_t cp, int ib, int c, int hmm, float p)
+static inline int step_cost(int32_t prev, int pa, int32_t cp, int ib, int c, int hmm, float p,
+                            const uint64_t *pm)
 {
+    /* pm: the context's filter of prev's pairs (NULL: none) */
+    int b = pm && pa && ib && !(pm[(unsigned)ib >> 6 & 7] >> (ib & 63) & 1)
+                ? 0 : pair_bonus_i(prev, pa, cp, ib);
     if (hmm) {
         /* two experts, the more optimistic wins: the HMM knows running
          * text across word boundaries (淹了, 期的), the pairs know the
          * insides of words the HMM blurs (聊天) */
         int h = neglog2_10(p);
-        int b = pair_bonus_i(prev, pa, cp, ib);
         c = b && c - b < h ? c - b : h;
     } else {
-        c -= pair_bonus_i(prev, pa, cp, ib);
+        c -= b;
         if ((is_ascii_letter(cp) && zf_is_han(prev)) || (is_ascii_letter(prev) && zf_is_han(cp)))
             c += LETTER_EDGE;
     }
@@ -371,9 +384,9 @@ int zf_lm_step(int32_t prev, int32_t cp)
         float ws[64];
         size_t n = hmm_weights(pa, st, ws);
         if (n)
-            return step_cost(prev, pa, cp, ib, c, 1, hmm_emit_sparse(ib, st, ws, n));
+            return step_cost(prev, pa, cp, ib, c, 1, hmm_emit_sparse(ib, st, ws, n), NULL);
     }
-    return step_cost(prev, pa, cp, ib, c, 0, 0);
+    return step_cost(prev, pa, cp, ib, c, 0, 0, NULL);
 }
 
 int zf_lm_ctx_step_c(const zf_lm_ctx *x, int32_t cp, int c)
@@ -383,8 +396,8 @@ int zf_lm_ctx_step_c(const zf_lm_ctx *x, int32_t cp, int c)
         return c;
     int ib = lm_index(cp);
     if (x->hmm && ib && zf_lm_hmm_off[ib] < zf_lm_hmm_off[ib + 1])
-        return step_cost(prev, x->pa, cp, ib, c, 1, hmm_emit(ib, x->f));
-    return step_cost(prev, x->pa, cp, ib, c, 0, 0);
+        return step_cost(prev, x->pa, cp, ib, c, 1, hmm_emit(ib, x->f), x->pm);
+    return step_cost(prev, x->pa, cp, ib, c, 0, 0, x->pm);
 }
 
 int zf_lm_ctx_step(const zf_lm_ctx *x, int32_t cp)

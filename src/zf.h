@@ -232,6 +232,11 @@ int zf_pinyin_syllable(const char *s, size_t len);
 /* Non-zero when syllable id syl is a reading of cp or of a Simplified
  * character cp stands for (BMP only). */
 int zf_readings_has(int32_t cp, int syl);
+/* The syllable ids that zf_readings_has() finds for cp: the first max of
+ * them in out; returns how many there are.  Every id is below
+ * ZF_SYL_IDS. */
+#define ZF_SYL_IDS 2110
+int zf_readings_of(int32_t cp, int *out, int max);
 /* Non-zero when cp is a Traditional form that Simplified text does not use:
  * it has a Simplified form other than itself and is not its own Simplified
  * form (網 長 區; not 乾 著 復, not 行).  BMP only (Unihan variants). */
@@ -300,6 +305,7 @@ typedef struct zf_lm_ctx {
     int32_t prev;
     int pa;      /* the model's index of prev */
     int hmm;
+    uint64_t pm[8]; /* bit i % 512: prev has a pair with some index i */
     float f[256];
 } zf_lm_ctx;
 void zf_lm_ctx_init(zf_lm_ctx *x, int32_t prev);
