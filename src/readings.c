@@ -6,6 +6,7 @@
  *
  *   int zf_pinyin_syllable(const char *s, size_t len);
  *   int zf_readings_has(int32_t cp, int syl);
+ *   int zf_readings_of(int32_t cp, int *out, int max);
  *   int zf_is_trad_only(int32_t cp);
  *   int zf_is_simp_only(int32_t cp);
  *
@@ -30,7 +31,9 @@
  *
  * zf_readings_has() says whether syllable `syl` is a reading of cp, or of a
  * Simplified character cp can stand for (see tables/gen_readings.py for
- * why).  Only BMP characters have readings.
+ * why).  Only BMP characters have readings.  zf_readings_of() lists those
+ * syllables: it stores the first max in out and returns how many there
+ * are.
  *
  * zf_is_trad_only() says whether cp is a Traditional form that Simplified
  * text does not use: it has a Simplified form other than itself and is not
@@ -201,6 +204,25 @@ int zf_readings_has(int32_t cp, int syl)
             return 0;
     }
 }
+
+int zf_readings_of(int32_t cp, int *out, int max)
+{
+    if (cp < 0 || cp >= ZF_PY_MAXCP)
+        return 0;
+    unsigned v = zf_py_stage2[(size_t)zf_py_stage1[cp >> 8] * 256 + (size_t)(cp & 0xFF)];
+    if (v == 0)
+        return 0;
+    int n = 0;
+    for (const uint16_t *p = zf_py_pool + (v - 1);; p++) {
+        if (n < max)
+            out[n] = (int)(*p & (ZF_PY_END - 1));
+        n++;
+        if (*p & ZF_PY_END)
+            return n;
+    }
+}
+
+_Static_assert(ZF_PY_NBASES * 5 <= ZF_SYL_IDS, "syllable ids fit ZF_SYL_IDS");
 
 /* Bits of cp in the script-class table: 1 Traditional-only, 2
  * Simplified-only. */

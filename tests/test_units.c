@@ -166,12 +166,46 @@ static void test_lm_words(void)
     CHECK("words-5", words_cost_utf8("") == 0);
 }
 
+/* zf_readings_of() lists what zf_readings_has() finds: 行 is xíng and
+ * háng, 中 zhōng and zhòng; over the first 2,000 characters of the URO,
+ * each listed syllable is a reading and no unlisted one is. */
+static void test_readings(void)
+{
+    int r[16], xing = zf_pinyin_syllable("xíng", strlen("xíng")),
+               hang = zf_pinyin_syllable("háng", strlen("háng"));
+    int n = zf_readings_of(0x884C, r, 16), has_x = 0, has_h = 0;
+    for (int i = 0; i < n && i < 16; i++) {
+        has_x |= r[i] == xing;
+        has_h |= r[i] == hang;
+    }
+    CHECK("readings-1", xing >= 0 && hang >= 0 && has_x && has_h);
+    CHECK("readings-2", zf_readings_of(0x4E2D, r, 16) >= 2 && zf_readings_of(0x41, r, 16) == 0);
+    int bad = 0;
+    for (int32_t cp = 0x4E00; cp < 0x4E00 + 2000; cp++) {
+        n = zf_readings_of(cp, r, 16);
+        int distinct = 0;
+        for (int i = 0; i < n && i < 16; i++) {
+            int seen = 0;
+            for (int j = 0; j < i; j++)
+                seen |= r[j] == r[i];
+            distinct += !seen;
+            bad += r[i] < 0 || r[i] >= ZF_SYL_IDS || !zf_readings_has(cp, r[i]);
+        }
+        int found = 0;
+        for (int syl = 0; syl < ZF_SYL_IDS; syl++)
+            found += zf_readings_has(cp, syl);
+        bad += n > 16 || found != distinct;
+    }
+    CHECK("readings-3", bad == 0);
+}
+
 int main(void)
 {
     test_utf8();
     test_rewriter();
     test_chunk_boundaries();
     test_lm_words();
+    test_readings();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
