@@ -1844,6 +1844,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
 {
     /* start of the run: back over characters that could belong to it */
     size_t a = i;
+    int as_written = 0; /* the character before a is text as written */
     for (int back = 0, lost = 0; a > from && back < MAXRUN / 4; back++) {
         size_t p = zf_utf8_prev(sc->s, a);
         int32_t c;
@@ -1854,9 +1855,31 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             a += 3 * (size_t)LOST_MAX;
             break;
         }
-        if (!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC)
+        if (!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC) {
+            /* a letter or a space, or a character no such run holds; not
+             * a digit or a mark, which may be a garbled full-width form
+             * flattened (`，` A3 AC), nor a `?` a decoder wrote */
+            as_written = c >= 0x80 || c == ' ' || c == '\t'
+                || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
             break;
+        }
         a = p;
+    }
+    if (a == 0 || sc->s[a - 1] == '\n' || sc->s[a - 1] == '\r')
+        as_written = 1;
+    /* After text as written, UTF-8 goes on with a character's first byte,
+     * never with a continuation byte (80-BF): a character whose GBK code
+     * starts with one is text as written too, and so is the one after it
+     * (the é of a gloss `(yé）`, A8 A6, once the punctuation pass wrote
+     * `）` A3 A9 for the `)`, had made the start of a run of a second
+     * run, and counted as a sign of damage). */
+    while (as_written && a < le) {
+        int32_t c;
+        int l = zf_utf8_next(sc->s + a, le - a, &c);
+        unsigned lead = c == 0x20AC ? 0x80 : gbk_utf8ish(c) ? zf_gbk_encode(c) >> 8 : 0;
+        if (lead < 0x80 || lead > 0xBF)
+            break;
+        a += (size_t)l;
     }
     run rbuf;
     run *r = run_init(&rbuf, NULL, 128, NULL, &sc->ib);
