@@ -636,6 +636,17 @@ static int push_cand(pool *p, int16_t *ucost, int start, const colspec *cs, unsi
     return 1;
 }
 
+/* The bytes of b as a set: bit v & 63 of m[v >> 6] for each byte v. */
+static void byte_mask(const byteset *b, uint64_t m[4])
+{
+    m[0] = m[1] = m[2] = m[3] = 0;
+    int n = b->n == ALL ? 126 : b->n;
+    for (int i = 0; i < n; i++) {
+        unsigned v = b->n == ALL ? 0x81u + (unsigned)i : b->v[i];
+        m[v >> 6] |= (uint64_t)1 << (v & 63);
+    }
+}
+
 /* The candidates of the column cs, appended to the pool after start,
  * with their unigram costs in ucost; common: only common characters.
  * Returns 0 when the pool is full. */
@@ -647,15 +658,9 @@ static int gen_cands(pool *p, int16_t *ucost, int start, const colspec *cs, int 
         pthread_once(&syl_once, syl_build);
         if (syl_ok && cs->syl < ZF_SYL_IDS) {
             /* both byte lists are in byte order, and so the codes */
-            uint64_t lm[4] = {0, 0, 0, 0}, tm[4] = {0, 0, 0, 0};
-            for (int i = 0; i < nl; i++) {
-                unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
-                lm[l >> 6] |= (uint64_t)1 << (l & 63);
-            }
-            for (int j = 0; j < nt; j++) {
-                unsigned t = cs->trail.n == ALL ? 0x81u + (unsigned)j : cs->trail.v[j];
-                tm[t >> 6] |= (uint64_t)1 << (t & 63);
-            }
+            uint64_t lm[4], tm[4];
+            byte_mask(&cs->lead, lm);
+            byte_mask(&cs->trail, tm);
             for (int e = syl_off[cs->syl]; e < syl_off[cs->syl + 1]; e++) {
                 unsigned l = syl_code[e] >> 8, t = syl_code[e] & 0xFF;
                 if ((lm[l >> 6] >> (l & 63) & 1) && (tm[t >> 6] >> (t & 63) & 1)
@@ -670,11 +675,8 @@ static int gen_cands(pool *p, int16_t *ucost, int start, const colspec *cs, int 
         if (common_ok) {
             /* the trail bytes, as a set: both lists are in byte order, so
              * the candidates come in the order of the scan below */
-            uint64_t tm[4] = {0, 0, 0, 0};
-            for (int j = 0; j < nt; j++) {
-                unsigned t = cs->trail.n == ALL ? 0x81u + (unsigned)j : cs->trail.v[j];
-                tm[t >> 6] |= (uint64_t)1 << (t & 63);
-            }
+            uint64_t tm[4];
+            byte_mask(&cs->trail, tm);
             for (int i = 0; i < nl; i++) {
                 unsigned l = cs->lead.n == ALL ? 0x81u + (unsigned)i : cs->lead.v[i];
                 for (int e = common_off[l - 0x81]; e < common_off[l - 0x80]; e++) {
