@@ -887,6 +887,21 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                 walked = 1;
                 continue;
             }
+            /* the values each byte after the first can take: in UTF-8
+             * only continuation bytes (a lost byte may be any of 127,
+             * and a combination with another fails to decode), in the
+             * order of the count */
+            int use[4][128], nuse[4] = {1, 1, 1, 1}, ii[4] = {0, 0, 0, 0}, none = 0;
+            for (int k = 1; k < len; k++) {
+                nuse[k] = 0;
+                for (int q = 0; q < cnt[k]; q++)
+                    if (!utf8 || (cand[k][q] & 0xC0) == 0x80)
+                        use[k][nuse[k]++] = q;
+                none |= nuse[k] == 0;
+                idx[k] = nuse[k] ? use[k][0] : 0;
+            }
+            if (none)
+                continue; /* no reading decodes */
             for (;;) {
                 unsigned v[4];
                 int pen = cpen[0][li];
@@ -916,12 +931,14 @@ static int decode_island(const run *r, int b0, int utf8, int32_t before, int32_t
                     alt_keep(heap, &nh, a);
                 }
                 int k = 1;
-                while (k < len && ++idx[k] == cnt[k]) {
-                    idx[k] = 0;
+                while (k < len && ++ii[k] == nuse[k]) {
+                    ii[k] = 0;
+                    idx[k] = use[k][0];
                     k++;
                 }
                 if (k >= len)
                     break;
+                idx[k] = use[k][ii[k]];
             }
         }
         /* in order, the cheapest first (the first found among equals) */
