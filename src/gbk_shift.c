@@ -66,6 +66,15 @@ static inline int gbk_is_pair(unsigned lead, unsigned trail)
     return (int)((zf_gbk_pair[(lead - 0x81) * 4 + (trail >> 6)] >> (trail & 63)) & 1);
 }
 
+/* Whether a `?` in a run may stand between the trail byte t of one
+ * character and the lead byte l of the next: the pair is no character,
+ * or it is a flattened `？` (A3 BF).  Either way its two bytes are unknown
+ * and paid for alike, so neither reading is favoured. */
+static inline int unreadable(unsigned t, unsigned l)
+{
+    return !gbk_is_pair(t, l) || (t == 0xA3 && l == 0xBF);
+}
+
 /* The bytes l in 0x81-0xFE that, after the byte t, make no character (or
  * the flattened `？`, A3 BF): bit l & 63 of m[0] for l in 0x80-0xBF, of
  * m[1] for l in 0xC0-0xFF. */
@@ -594,14 +603,13 @@ static void syl_build(void)
                 for (int i = 0; i < k; i++) {
                     if (r[i] < 0 || r[i] >= ZF_SYL_IDS)
                         return;
-                    if (pass == 0)
+                    if (pass == 0) {
                         total++;
-                    else
-                        syl_code[at[r[i]]++] = (uint16_t)(l << 8 | t);
-                }
-                if (pass == 0)
-                    for (int i = 0; i < k; i++)
                         syl_off[r[i] + 1]++;
+                    } else {
+                        syl_code[at[r[i]]++] = (uint16_t)(l << 8 | t);
+                    }
+                }
             }
         if (pass == 0) {
             if (total > SYL_MAX)
@@ -777,11 +785,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x, i
             int cost = pc->cost;
             if (cost >= cc->cost)
                 continue;
-            /* a `?` in the run: a pair the decoder could not read, or a
-             * flattened `？` (A3 BF); either way its two bytes are unknown
-             * and paid for alike, so neither reading is favoured */
-            if (cs->wild && gbk_is_pair(pc->trail, cc->lead)
-                && !(pc->trail == 0xA3 && cc->lead == 0xBF))
+            if (cs->wild && !unreadable(pc->trail, cc->lead))
                 continue; /* the decoder would have read that pair */
             if (!ready) {
                 zf_lm_ctx_init(&ctx, pc->cp);
@@ -801,8 +805,7 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x, i
         if (p->c[c].cost == INT32_MAX) {
             for (int r = o; r < np; r++) {
                 const cand *pc = &p->c[order[r]];
-                if (!cs->wild || !gbk_is_pair(pc->trail, p->c[c].lead)
-                    || (pc->trail == 0xA3 && p->c[c].lead == 0xBF)) {
+                if (!cs->wild || unreadable(pc->trail, p->c[c].lead)) {
                     nreached++;
                     break;
                 }
@@ -984,11 +987,6 @@ static size_t resume_at(const char *s, size_t n, size_t i)
     int syl;
     size_t e = parse_annotation(s, n, i, &syl);
     return e ? e : i;
-}
-
-static int unreadable(unsigned t, unsigned l)
-{
-    return !gbk_is_pair(t, l) || (t == 0xA3 && l == 0xBF);
 }
 
 #define WIN_CAP ((int)(sizeof ((pool *)0)->win / sizeof(int32_t)))

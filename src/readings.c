@@ -190,14 +190,21 @@ int zf_pinyin_syllable(const char *s, size_t len)
     return b * 5 + (tone ? tone : 5) - 1;
 }
 
+/* The readings of cp in the pool (the last marked ZF_PY_END), or NULL. */
+static const uint16_t *readings_at(int32_t cp)
+{
+    if (cp < 0 || cp >= ZF_PY_MAXCP)
+        return NULL;
+    unsigned v = zf_py_stage2[(size_t)zf_py_stage1[cp >> 8] * 256 + (size_t)(cp & 0xFF)];
+    return v ? zf_py_pool + (v - 1) : NULL;
+}
+
 int zf_readings_has(int32_t cp, int syl)
 {
-    if (cp < 0 || cp >= ZF_PY_MAXCP || syl < 0)
+    const uint16_t *p = readings_at(cp);
+    if (!p || syl < 0)
         return 0;
-    unsigned v = zf_py_stage2[(size_t)zf_py_stage1[cp >> 8] * 256 + (size_t)(cp & 0xFF)];
-    if (v == 0)
-        return 0;
-    for (const uint16_t *p = zf_py_pool + (v - 1);; p++) {
+    for (;; p++) {
         if ((int)(*p & (ZF_PY_END - 1)) == syl)
             return 1;
         if (*p & ZF_PY_END)
@@ -207,13 +214,10 @@ int zf_readings_has(int32_t cp, int syl)
 
 int zf_readings_of(int32_t cp, int *out, int max)
 {
-    if (cp < 0 || cp >= ZF_PY_MAXCP)
+    const uint16_t *p = readings_at(cp);
+    if (!p)
         return 0;
-    unsigned v = zf_py_stage2[(size_t)zf_py_stage1[cp >> 8] * 256 + (size_t)(cp & 0xFF)];
-    if (v == 0)
-        return 0;
-    int n = 0;
-    for (const uint16_t *p = zf_py_pool + (v - 1);; p++) {
+    for (int n = 0;; p++) {
         if (n < max)
             out[n] = (int)(*p & (ZF_PY_END - 1));
         n++;
