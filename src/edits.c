@@ -73,6 +73,9 @@ void zf_rw_init(zf_rw *rw, const char *in, size_t len, zf_buf *out, zf_edits *ed
     rw->out = out;
     rw->ed = ed;
     rw->err = ZHFIX_OK;
+    rw->held = NULL;
+    rw->nheld = 0;
+    rw->held_k = 0;
 }
 
 void zf_rw_copy(zf_rw *rw, size_t upto)
@@ -118,6 +121,17 @@ void zf_rw_note(zf_rw *rw, size_t start, size_t end)
     rw->err = zf_edits_add(rw->ed, ZHFIX_EDIT_UNRESOLVED, start, end, out_start,
                            out_end, rw->in + start, end - start,
                            rw->in + start, end - start);
+}
+
+int zf_rw_held(zf_rw *rw, size_t start, size_t end)
+{
+    const zhfix_edit *v = rw->held;
+    while (rw->held_k < rw->nheld && v[rw->held_k].out_end <= start)
+        rw->held_k++;
+    for (size_t k = rw->held_k; k < rw->nheld && v[k].out_start < end; k++)
+        if (v[k].kind == ZHFIX_EDIT_UNRESOLVED)
+            return 1;
+    return 0;
 }
 
 int zf_rw_finish(zf_rw *rw)

@@ -1262,6 +1262,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
     p->nnb = 0;
     p->avoid = script_to_avoid(s, n, q);
     int prev = 0, np = 0;   /* column of the previous character; np 0: X */
+    size_t run_end = after; /* past the last character read shifted */
     byteset cur = lead;     /* lead byte of the next original character */
     int wild_prev = 0;
 
@@ -1417,6 +1418,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
         na = keep_best(p, mark, na, ahead ? ahead : -1);
         p->colmark[k] = mark;
         p->colna[k] = na;
+        run_end = tk->end;
         prev = mark;
         np = na;
         wild_prev = wild;
@@ -1436,9 +1438,14 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
                 break;
         }
     }
+    /* A `?` with the tail of a bridge's annotation is damage whatever
+     * the search found: left as found, it is reported, over the run read
+     * shifted when no ending of it was worth ranking. */
+    int tail_named = lead.n != ALL;
     if (p->nnb == 0) {
         free(p);
-        return SHIFT_NONE;
+        *end = run_end;
+        return tail_named ? SHIFT_SUSPECT : SHIFT_NONE;
     }
     int best_gain = p->nb[0].g;
     int32_t chain[MAXTOK];
@@ -1449,7 +1456,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
     if (best_gain < GAIN_FIX && (best_gain < GAIN_WORDS || word_gain < WORD_FIX)) {
         *end = p->nb[0].end;
         free(p);
-        return best_gain >= GAIN_SUSPECT ? SHIFT_SUSPECT : SHIFT_NONE;
+        return best_gain >= GAIN_SUSPECT || tail_named ? SHIFT_SUSPECT : SHIFT_NONE;
     }
     free(p);
     *end = h.end;

@@ -2538,7 +2538,12 @@ static size_t try_shift(scan *sc, size_t q, int *err)
     if (v > 0) {
         zf_rw_replace(sc->rw, q, end, rep, rl, ZHFIX_EDIT_MOJIBAKE);
     } else if (v < 0) {
-        zf_rw_note(sc->rw, q, end);
+        /* the note starts at the character before the `?`: its trail byte
+         * is the bridge's first, so it is part of the evidence (and a
+         * later pass that left it alone, 边 or 邊, keeps the spot what
+         * it was for the next run) */
+        size_t xs = zf_utf8_prev(s, q);
+        zf_rw_note(sc->rw, xs >= sc->rw->pos ? xs : q, end);
     } else {
         return q + 1;
     }

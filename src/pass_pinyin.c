@@ -159,11 +159,13 @@ int zf_pass_pinyin(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             i = kind == NONE ? open + 1 : end;
             continue;
         }
+        i = end;
+        if (zf_rw_held(rw, open, end))
+            continue; /* in damage the mojibake pass left as found */
         zf_rw_replace(rw, open, end, "", 0, ZHFIX_EDIT_PINYIN);
         if (rw->err)
             return rw->err;
         doc->pinyin_removed++;
-        i = end;
     }
     return ZHFIX_OK;
 }

@@ -839,11 +839,21 @@ static int stray_comma(line *ln, size_t a, size_t b)
     return !(lc >= 0 && lc < 0x80 && ascii_opens(ln, lc, lpos));
 }
 
+/* A repair, unless it falls in damage the mojibake pass noted and left as
+ * found (a mark in a garbled run is one of the bytes a later run reads
+ * the run back from). */
+static void repair(zf_rw *rw, size_t start, size_t end, const char *rep, size_t rep_len,
+                   int kind)
+{
+    if (!zf_rw_held(rw, start, end))
+        zf_rw_replace(rw, start, end, rep, rep_len, kind);
+}
+
 static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
 {
     if (!run_touches(ln, a, b)) {
         if (stray_comma(ln, a, b))
-            zf_rw_replace(rw, b - 1, b, "", 0, ZHFIX_EDIT_COMMA);
+            repair(rw, b - 1, b, "", 0, ZHFIX_EDIT_COMMA);
         return;
     }
     ln->last_mark = b - 1;
@@ -852,9 +862,9 @@ static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
     for (size_t i = a; i < b; i++) {
         unsigned char m = (unsigned char)ln->s[i];
         if (m == ',' && (i + 1 < b || is_stop_mark(after)))
-            zf_rw_replace(rw, i, i + 1, "", 0, ZHFIX_EDIT_COMMA);
+            repair(rw, i, i + 1, "", 0, ZHFIX_EDIT_COMMA);
         else
-            zf_rw_replace(rw, i, i + 1, fullwidth(m), 3, ZHFIX_EDIT_PUNCT);
+            repair(rw, i, i + 1, fullwidth(m), 3, ZHFIX_EDIT_PUNCT);
     }
 }
 
@@ -881,7 +891,7 @@ static int do_line(line *ln, zf_rw *rw)
         if (b == '(' || b == ')') {
             const paren *p = paren_at(ln, i);
             if (p && p->conv)
-                zf_rw_replace(rw, i, i + 1, fullwidth(b), 3, ZHFIX_EDIT_PUNCT);
+                repair(rw, i, i + 1, fullwidth(b), 3, ZHFIX_EDIT_PUNCT);
             i++;
             continue;
         }

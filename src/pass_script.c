@@ -462,6 +462,13 @@ static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
             return ZHFIX_ENOMEM;
         if (zf_script_convert(to, r->cp, n, r->out, r->how, &r->sc) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
+        /* damage the mojibake pass noted and left stays as found: its
+         * characters are garbled, and their bytes are what a later run
+         * reads them back from (a realigner that left `?zuò)缀` reads
+         * 綴's trail byte 0x59 as a swallowed `Y`) */
+        for (size_t k = 0; k < n; k++)
+            if (r->out[k] != r->cp[k] && zf_rw_held(rw, r->off[k], r->off[k + 1]))
+                r->out[k] = r->cp[k];
         /* one edit per stretch of changed characters */
         size_t k = 0;
         while (k < n) {

@@ -204,6 +204,8 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
         next->len = 0;
         zf_edits_clear(&p->stage);
         zf_rw_init(&rw, cur, cur_len, next, &p->stage);
+        rw.held = p->all.v;
+        rw.nheld = p->all.n;
         int rc = passes[i].fn(opt, doc, &rw);
         if (rc == ZHFIX_OK && rw.err)
             rc = rw.err;

@@ -141,6 +141,11 @@ typedef struct zf_rw {
     zf_buf *out;
     zf_edits *ed;
     int err;      /* sticky: first error */
+    /* The earlier passes' edits (pipeline.c), sorted, whose output spans
+     * are this input's: an UNRESOLVED one is damage noted and left as
+     * found, which a later pass leaves as found too (zf_rw_held). */
+    const zhfix_edit *held;
+    size_t nheld, held_k;
 } zf_rw;
 
 void zf_rw_init(zf_rw *rw, const char *in, size_t len, zf_buf *out, zf_edits *ed);
@@ -151,6 +156,9 @@ void zf_rw_replace(zf_rw *rw, size_t start, size_t end, const char *rep,
                    size_t rep_len, int kind);
 /* Record damage left alone over input [start, end) (UNRESOLVED kind). */
 void zf_rw_note(zf_rw *rw, size_t start, size_t end);
+/* Whether input [start, end) overlaps damage an earlier pass noted and
+ * left as found.  Ask in increasing order of start. */
+int zf_rw_held(zf_rw *rw, size_t start, size_t end);
 /* Copy the rest of the input; returns the sticky error. */
 int zf_rw_finish(zf_rw *rw);
 
