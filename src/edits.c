@@ -75,7 +75,6 @@ void zf_rw_init(zf_rw *rw, const char *in, size_t len, zf_buf *out, zf_edits *ed
     rw->err = ZHFIX_OK;
     rw->held = NULL;
     rw->nheld = 0;
-    rw->held_k = 0;
 }
 
 void zf_rw_copy(zf_rw *rw, size_t upto)
@@ -123,15 +122,38 @@ void zf_rw_note(zf_rw *rw, size_t start, size_t end)
                            rw->in + start, end - start);
 }
 
-int zf_rw_held(zf_rw *rw, size_t start, size_t end)
+/* The first of the earlier passes' edits that ends after pos (their
+ * output spans are sorted and do not overlap). */
+static size_t held_from(const zf_rw *rw, size_t pos)
 {
-    const zhfix_edit *v = rw->held;
-    while (rw->held_k < rw->nheld && v[rw->held_k].out_end <= start)
-        rw->held_k++;
-    for (size_t k = rw->held_k; k < rw->nheld && v[k].out_start < end; k++)
-        if (v[k].kind == ZHFIX_EDIT_UNRESOLVED)
-            return 1;
+    size_t lo = 0, hi = rw->nheld;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rw->held[mid].out_end <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int zf_rw_held_span(const zf_rw *rw, size_t from, size_t to, size_t *start, size_t *end)
+{
+    for (size_t k = held_from(rw, from); k < rw->nheld && rw->held[k].out_start < to; k++) {
+        const zhfix_edit *e = &rw->held[k];
+        if (e->kind != ZHFIX_EDIT_UNRESOLVED || e->out_start == e->out_end)
+            continue;
+        *start = e->out_start > from ? e->out_start : from;
+        *end = e->out_end < to ? e->out_end : to;
+        return 1;
+    }
     return 0;
+}
+
+int zf_rw_held(const zf_rw *rw, size_t start, size_t end)
+{
+    size_t a, b;
+    return zf_rw_held_span(rw, start, end, &a, &b);
 }
 
 int zf_rw_finish(zf_rw *rw)

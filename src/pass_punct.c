@@ -432,10 +432,18 @@ static int add_span(scratch *sc, size_t start, size_t end)
     return ZHFIX_OK;
 }
 
+static int by_start(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
 /* The protected spans of the line, in order: URLs, Markdown code spans
  * (a pair of backticks: `长度 = len(名单)` is code, its marks are syntax),
- * and backslash escapes of a trigger byte. */
-static int find_spans(line *ln)
+ * backslash escapes of a trigger byte, and damage the mojibake pass noted
+ * and left as found (zf_rw_held: a `)` there is a garbled run's, and
+ * pairing it with a `(` outside changes what the next run pairs). */
+static int find_spans(line *ln, const zf_rw *rw)
 {
     const char *s = ln->s;
     scratch *sc = ln->sc;
@@ -487,6 +495,24 @@ static int find_spans(line *ln)
         if (add_span(sc, st, e) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
         i = floor = e;
+    }
+    size_t nu0 = sc->nu, a, b;
+    for (size_t from = ln->ls; zf_rw_held_span(rw, from, le, &a, &b); from = b)
+        if (add_span(sc, a, b) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+    if (nu0 > 0 && sc->nu > nu0) {
+        /* in order, overlaps merged, for in_span() */
+        qsort(sc->u, sc->nu, sizeof *sc->u, by_start);
+        size_t m = 0;
+        for (size_t k = 1; k < sc->nu; k++) {
+            if (sc->u[k].start < sc->u[m].end) {
+                if (sc->u[k].end > sc->u[m].end)
+                    sc->u[m].end = sc->u[k].end;
+            } else {
+                sc->u[++m] = sc->u[k];
+            }
+        }
+        sc->nu = m + 1;
     }
     return ZHFIX_OK;
 }
@@ -870,7 +896,7 @@ static void do_run(line *ln, zf_rw *rw, size_t a, size_t b)
 
 static int do_line(line *ln, zf_rw *rw)
 {
-    int rc = find_spans(ln);
+    int rc = find_spans(ln, rw);
     if (rc != ZHFIX_OK)
         return rc;
     rc = scan_line(ln);

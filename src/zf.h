@@ -145,7 +145,7 @@ typedef struct zf_rw {
      * are this input's: an UNRESOLVED one is damage noted and left as
      * found, which a later pass leaves as found too (zf_rw_held). */
     const zhfix_edit *held;
-    size_t nheld, held_k;
+    size_t nheld;
 } zf_rw;
 
 void zf_rw_init(zf_rw *rw, const char *in, size_t len, zf_buf *out, zf_edits *ed);
@@ -157,8 +157,11 @@ void zf_rw_replace(zf_rw *rw, size_t start, size_t end, const char *rep,
 /* Record damage left alone over input [start, end) (UNRESOLVED kind). */
 void zf_rw_note(zf_rw *rw, size_t start, size_t end);
 /* Whether input [start, end) overlaps damage an earlier pass noted and
- * left as found.  Ask in increasing order of start. */
-int zf_rw_held(zf_rw *rw, size_t start, size_t end);
+ * left as found. */
+int zf_rw_held(const zf_rw *rw, size_t start, size_t end);
+/* The first such damage that overlaps [from, to), clipped to it, in
+ * *start and *end; 0 when there is none. */
+int zf_rw_held_span(const zf_rw *rw, size_t from, size_t to, size_t *start, size_t *end);
 /* Copy the rest of the input; returns the sticky error. */
 int zf_rw_finish(zf_rw *rw);
 
