@@ -7,8 +7,8 @@
  *
  *   int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
  *   unsigned zf_gbk_encode(int32_t cp);
- *   int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end,
- *                      char *rep, size_t cap, size_t *rep_len);
+ *   int zf_gbk_realign(const char *s, size_t n, size_t q, int flat,
+ *                      size_t *end, char *rep, size_t cap, size_t *rep_len);
  *
  * The damage, byte by byte.  The text was GBK.  At a spot a decoder started
  * one byte late: it read the trail byte of a character X together with the
@@ -909,8 +909,9 @@ static int keep_best(pool *p, int mark, int na, int32_t ahead)
     return BEAM;
 }
 
-/* Flattening happened after the bad decode, so a restored full-width form
- * goes back to the ASCII the rest of the document has. */
+/* Flattening happened after the bad decode, so in a flattened document
+ * a restored full-width form goes back to the ASCII the rest of it has
+ * (in one that kept its full-width forms, `用户（o）` stays so). */
 static int32_t flatten(int32_t c)
 {
     return c >= 0xFF01 && c <= 0xFF5E ? c - 0xFF01 + 0x21 : c;
@@ -1176,7 +1177,7 @@ static hyp rank_readings(pool *p, const char *s, size_t n, size_t q, int32_t x, 
  * SHIFT_NONE: nothing here.  SHIFT_ENOMEM: out of memory.  cap must be at
  * least 4 * MAXTOK + 8.
  */
-int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
+int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, char *rep,
                    size_t cap, size_t *rep_len)
 {
     if (q == 0 || q >= n || s[q] != '?' || cap < 4 * MAXTOK + 8)
@@ -1462,7 +1463,7 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
     *end = h.end;
     size_t r = 0;
     for (int i = 0; i < h.m; i++)
-        r += (size_t)zf_utf8_put(flatten(chain[i]), rep + r);
+        r += (size_t)zf_utf8_put(flat ? flatten(chain[i]) : chain[i], rep + r);
     if (h.give >= 0)
         rep[r++] = (char)h.give;
     if (h.paren)

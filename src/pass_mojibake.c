@@ -197,6 +197,8 @@ typedef struct {
     struct verdict *vd[2]; /* judge_run()'s, allocated when first needed */
     int qlost;     /* the piece's `?` are characters lost (qmarks.c); -1:
                       not asked yet */
+    int flat;      /* the document has no full-width form (U+FF01-FF5E):
+                      if flattened, all of them were */
 } scan;
 
 /* A run of source characters: code points and their byte offsets. */
@@ -2530,7 +2532,7 @@ static size_t try_shift(scan *sc, size_t q, int *err)
         return q + 1;
     char rep[1024];
     size_t end = q, rl = 0;
-    int v = zf_gbk_realign(s, sc->n, q, &end, rep, sizeof rep, &rl);
+    int v = zf_gbk_realign(s, sc->n, q, sc->flat, &end, rep, sizeof rep, &rl);
     if (v == -2) {
         *err = ZHFIX_ENOMEM;
         return sc->n;
@@ -2576,7 +2578,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
      * decides each of them once, with all its evidence */
     int later = doc->mojibake_round > 0;
     scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}, {NULL, NULL, NULL, NULL, 0, 0, 0, 0},
-               {NULL, NULL}, -1};
+               {NULL, NULL}, -1, doc->fullwidth_in == 0};
     const char *s = rw->in;
     size_t n = rw->len;
     size_t ls = 0;

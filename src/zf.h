@@ -267,8 +267,10 @@ unsigned zf_gbk_encode(int32_t cp);
  * at s[q] (damage-model.md section 4).  Returns 1 with the repair in
  * rep[0..*rep_len) for s[q..*end), -1 for damage it cannot repair with
  * confidence (s[q..*end) to note), 0 for none, -2 out of memory.  cap must
- * be at least 648. */
-int zf_gbk_realign(const char *s, size_t n, size_t q, size_t *end, char *rep,
+ * be at least 648.  flat: the document has no full-width forms, so the
+ * ones the repair restores are written flattened, as ASCII, like the
+ * rest; otherwise as they were. */
+int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, char *rep,
                    size_t cap, size_t *rep_len);
 
 /* ---- Traditional/Simplified mapping (script_map.c, tables/script_*.h) */
