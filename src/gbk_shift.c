@@ -716,6 +716,39 @@ static int gen_cands(pool *p, int16_t *ucost, int start, const colspec *cs, int 
     return 1;
 }
 
+/* A column that looks at the common characters alone also looks at the
+ * characters the model knows inside a word after one of its predecessors
+ * (x when np is 0): 包 of 软件包 is no common character, and both its bytes
+ * lost in `??` leave only the 件 before it to tell.  Returns 0 when the
+ * pool is full. */
+#define FOLLOW_MAX 1024
+static int add_followers(pool *p, int16_t *ucost, int start, const colspec *cs, int prev,
+                         int np, int32_t x)
+{
+    uint64_t lm[4], tm[4];
+    byte_mask(&cs->lead, lm);
+    byte_mask(&cs->trail, tm);
+    int32_t f[FOLLOW_MAX];
+    int first = p->nc;
+    for (int k = 0; k < (np ? np : 1); k++) {
+        size_t nf = zf_lm_followers(np ? p->c[prev + k].cp : x, f, FOLLOW_MAX);
+        for (size_t i = 0; i < nf; i++) {
+            unsigned code = zf_gbk_encode(f[i]), l = code >> 8, t = code & 0xFF;
+            if (code <= 0xFF || !(lm[l >> 6] >> (l & 63) & 1) || !(tm[t >> 6] >> (t & 63) & 1))
+                continue;
+            int uc = zf_lm_char_cost(f[i]);
+            if (uc <= COMMON_COST)
+                continue; /* gen_cands() has it */
+            int dup = 0;
+            for (int c = first; c < p->nc && !dup; c++)
+                dup = p->c[c].cp == f[i];
+            if (!dup && !push_cand(p, ucost, start, cs, l, t, f[i], uc))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /*
  * Add the column of candidates for cs, each linked to its best predecessor
  * among the candidates pool[prev .. prev + np) (np == 0: X, the character
@@ -745,7 +778,9 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x, i
     /* both bytes unknown (or nearly: one of 126 leads and one of the 23
      * trails a `?` allows): only common characters, or the search
      * explodes */
-    if (!gen_cands(p, ucost, start, cs, nl * nt > 256 && cs->syl < 0)) {
+    int common = nl * nt > 256 && cs->syl < 0;
+    if (!gen_cands(p, ucost, start, cs, common)
+        || (common && !add_followers(p, ucost, start, cs, prev, np, x))) {
         p->nc = start;
         *reached = 0;
         return 0;

@@ -213,6 +213,17 @@ static inline int pair_bonus_i(int32_t a, int ia, int32_t b, int ib)
     return 0;
 }
 
+size_t zf_lm_followers(int32_t a, int32_t *out, size_t max)
+{
+    int ia = lm_index(a);
+    size_t n = 0;
+    if (!ia)
+        return 0;
+    for (size_t k = zf_lm_pair_off[ia]; k < zf_lm_pair_off[ia + 1] && n < max; k++)
+        out[n++] = zf_lm_canon[(unsigned)zf_lm_pairs[k] >> 2];
+    return n;
+}
+
 int zf_lm_pair_bonus(int32_t a, int32_t b)
 {
     int ia = lm_index(a);

@@ -332,6 +332,10 @@ int zf_lm_char_cost(int32_t cp);
  * zf_lm_char_cost() under 150: how far a scan for rare Han may skip. */
 size_t zf_lm_skip_common(const char *s, size_t i, size_t n);
 int zf_lm_pair_bonus(int32_t a, int32_t b);
+/* The characters b that zf_lm_pair_bonus(a, b) knows after a (inside one
+ * of jieba's words), in their Simplified forms: up to max in out; returns
+ * how many. */
+size_t zf_lm_followers(int32_t a, int32_t *out, size_t max);
 int zf_lm_step(int32_t prev, int32_t cp);
 int zf_lm_cost(const char *utf8, size_t len);
 /* ZF_LM_TRAD, ZF_LM_SIMP (both, or 0) for the scripts that use cp. */

@@ -199,6 +199,34 @@ static void test_readings(void)
     CHECK("readings-3", bad == 0);
 }
 
+/* zf_lm_followers() lists exactly the characters zf_lm_pair_bonus() knows
+ * after a character: 近 after 最 (最近), none after an ASCII letter. */
+static void test_lm_followers(void)
+{
+    int32_t f[1024];
+    size_t n = zf_lm_followers(0x6700 /* 最 */, f, 1024);
+    int has = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        has |= f[i] == 0x8FD1; /* 近 */
+        bad += zf_lm_pair_bonus(0x6700, f[i]) <= 0;
+    }
+    CHECK("followers-1", n > 0 && n < 1024 && has && bad == 0);
+    CHECK("followers-2", zf_lm_followers('a', f, 1024) == 0);
+    /* and every pair the model knows is listed, in Simplified forms (a
+     * Traditional one is looked up as its Simplified twin): the first
+     * 2,000 characters of the URO after 最 */
+    size_t missing = 0;
+    for (int32_t cp = 0x4E00; cp < 0x4E00 + 2000; cp++) {
+        if (zf_lm_pair_bonus(0x6700, cp) <= 0 || zf_lm_script(cp) == ZF_LM_TRAD)
+            continue;
+        int in = 0;
+        for (size_t i = 0; i < n && !in; i++)
+            in = f[i] == cp;
+        missing += !in;
+    }
+    CHECK("followers-3", missing == 0);
+}
+
 int main(void)
 {
     test_utf8();
@@ -206,6 +234,7 @@ int main(void)
     test_chunk_boundaries();
     test_lm_words();
     test_readings();
+    test_lm_followers();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
