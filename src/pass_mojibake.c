@@ -1382,6 +1382,15 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
                 }
             }
             int lone = utf8 && !r->wild && lone_latin(out, no, pbefore, after);
+            /* what the bytes found were read as: a piece that fills lost
+             * bytes with nothing but common characters' bytes turns good
+             * text into a guess (`间�开` read as 间迪); garbled text is
+             * made of rare characters (RARE_HAN) */
+            int found_rare = 0;
+            for (int x = first; x <= last; x++)
+                found_rare += r->cp[x] >= 0x80 && r->cp[x] != 0xFFFD
+                              && !(zf_is_han(r->cp[x]) && zf_lm_char_cost(r->cp[x]) < RARE_HAN);
+            int into_guess = guessed > 0 && found_rare == 0;
             int oldc = span_cost(pbefore, r->cp + first, (size_t)(last - first + 1), after);
             int newc = span_cost(pbefore, out, (size_t)no, after);
             piece *p = &pc[np++];
@@ -1393,7 +1402,8 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
             /* better than garbage is not enough: it must read as text
              * (bytes of accented Latin read as GBK give Han characters
              * that are cheaper than the accents and still nonsense) */
-            p->strong = nonascii > 0 && !lone && (utf8 || han > 0) && !(han > 0 && rarehan == han)
+            p->strong = nonascii > 0 && !lone && !into_guess && (utf8 || han > 0)
+                && !(han > 0 && rarehan == han)
                 && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
                 && !(han > 0 && newc > GOOD_TEXT * (no + (after >= 0)))
@@ -1402,7 +1412,7 @@ static int plan(scan *sc, run *r, int utf8, piece *pc, int32_t *dbuf, uint8_t *u
             p->weak = nonascii > 0 && p->gain > 0;
             p->one = cjk <= 1;
             p->guess = guessed > 0;
-            p->cheap = !p->strong && nonascii > 0 && !lone && (utf8 || han > 0)
+            p->cheap = !p->strong && nonascii > 0 && !lone && !into_guess && (utf8 || han > 0)
                 && !(han > 0 && rarehan == han)
                 && known * GUESSED_SHARE >= guessed
                 && p->gain >= (nonascii > 1 ? CODEC_GAIN : CODEC_GAIN_ONE)
