@@ -1706,6 +1706,14 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
         unsigned code;
         if (c >= 0x20 && c < 0x7F && c != '?') {
             code = (unsigned)c;
+        } else if (c == 0xFF1F) {
+            /* `？` (A3 BF) is the text's own mark: those bytes are the
+             * last two of rare characters only in UTF-8 (棿 E6 A3 BF, 磿,
+             * 飿), and the punctuation pass writes it for a `?`, which
+             * ends a run; ending it here too reads a repaired line as the
+             * first run read it (`���瓡?ū`, left alone, was read as
+             * 身孕 once its `?` was `？`) */
+            break;
         } else if (r->n > 0 && r->cp[r->n - 1] == 0xFFFD && ascii_twin(c)) {
             /* a parenthesis the punctuation pass writes for an ASCII one,
              * right after lost bytes: read as the ASCII, as the run that
@@ -1884,10 +1892,11 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             a += 3 * (size_t)LOST_MAX;
             break;
         }
-        if (!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC) {
+        if ((!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC) || c == 0xFF1F) {
             /* a letter or a space, or a character no such run holds; not
              * a digit or a mark, which may be a garbled full-width form
-             * flattened (`，` A3 AC), nor a `?` a decoder wrote */
+             * flattened (`，` A3 AC), nor a `?` a decoder wrote; a `？`
+             * ends it as it ends gbk_run() */
             as_written = c >= 0x80 || c == ' ' || c == '\t'
                 || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
             break;
