@@ -89,10 +89,14 @@
 
 /* The most U+FFFD standing together that mechanism 3 reads as lost bytes:
  * UTF-8 read as GBK loses a pair or a lone byte at a time, a U+FFFD each,
- * and a character's three bytes give at most two; a longer stretch is
- * bytes gone past guessing, and reading it costs the search dearly (a
- * hundred of them took seconds). */
-#define LOST_MAX 4
+ * and a character's three bytes give at most two, so three are a
+ * character lost whole and a byte or two of a neighbour.  Four are two
+ * characters lost whole, a guess no bytes found could hold (the bench's
+ * lossy text never had a repair read from four), and a longer stretch is
+ * bytes gone past guessing; reading them costs the search dearly (four
+ * before `嶈�劕`: 2 ms a line, ten times three; a hundred took
+ * seconds). */
+#define LOST_MAX 3
 
 /* Longest run examined at once; longer runs are taken in pieces. */
 #define MAXRUN 512
