@@ -437,6 +437,23 @@ static int has_annotation(const char *s, size_t len)
 }
 
 /* Convert every Han run of the piece toward `to`. */
+/* Whether the character at [a, b) of s[0..len) stands beside a U+FFFD,
+ * bytes a decoder lost. */
+static int beside_lost(const char *s, size_t len, size_t a, size_t b)
+{
+    static const char fffd[3] = {'\xEF', '\xBF', '\xBD'};
+    return (a >= 3 && memcmp(s + a - 3, fffd, 3) == 0) || (b + 3 <= len && memcmp(s + b, fffd, 3) == 0);
+}
+
+/* Whether c's GBK bytes are the first two of a UTF-8 character of three
+ * bytes: beside lost bytes, such a character reads as UTF-8 garbled as
+ * GBK, and the mojibake pass of a second run would read it back. */
+static int utf8_start(int32_t c)
+{
+    unsigned g = zf_gbk_encode(c);
+    return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
+}
+
 static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
 {
     const char *s = rw->in;
@@ -465,9 +482,15 @@ static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
         /* damage the mojibake pass noted and left stays as found: its
          * characters are garbled, and their bytes are what a later run
          * reads them back from (a realigner that left `?zuò)缀` reads
-         * 綴's trail byte 0x59 as a swallowed `Y`) */
+         * 綴's trail byte 0x59 as a swallowed `Y`); so does a character
+         * beside lost bytes whose conversion would write what reads as
+         * garbled UTF-8 (`紲�ō` as `绁�ō`, which a second run reads as
+         * 祭設) */
         for (size_t k = 0; k < n; k++)
-            if (r->out[k] != r->cp[k] && zf_rw_held(rw, r->off[k], r->off[k + 1]))
+            if (r->out[k] != r->cp[k]
+                && (zf_rw_held(rw, r->off[k], r->off[k + 1])
+                    || (beside_lost(s, len, r->off[k], r->off[k + 1]) && utf8_start(r->out[k])
+                        && !utf8_start(r->cp[k]))))
                 r->out[k] = r->cp[k];
         /* one edit per stretch of changed characters */
         size_t k = 0;
