@@ -436,13 +436,12 @@ static int has_annotation(const char *s, size_t len)
     return 0;
 }
 
-/* Convert every Han run of the piece toward `to`. */
 /* Whether the character at [a, b) of s[0..len) stands beside a U+FFFD,
  * bytes a decoder lost. */
 static int beside_lost(const char *s, size_t len, size_t a, size_t b)
 {
-    static const char fffd[3] = {'\xEF', '\xBF', '\xBD'};
-    return (a >= 3 && memcmp(s + a - 3, fffd, 3) == 0) || (b + 3 <= len && memcmp(s + b, fffd, 3) == 0);
+    return (a >= 3 && memcmp(s + a - 3, "\xEF\xBF\xBD", 3) == 0)
+        || (b + 3 <= len && memcmp(s + b, "\xEF\xBF\xBD", 3) == 0);
 }
 
 /* Whether c's GBK bytes are the first two of a UTF-8 character of three
@@ -454,6 +453,7 @@ static int utf8_start(int32_t c)
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
 }
 
+/* Convert every Han run of the piece toward `to`. */
 static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
 {
     const char *s = rw->in;
