@@ -11,6 +11,13 @@
  * the first newline after them, else (a line longer than ZF_WINDOW) at a
  * character boundary near the window's end, losing only context there.
  * Memory is bounded by the window.
+ *
+ * Whether the output is the input's own bytes (zhfix_stream_changed) is
+ * plain for UTF-8: any edit, any byte replaced or BOM dropped makes it
+ * differ, and nothing else does.  Another encoding decodes to other bytes,
+ * but a repair can turn them back: UTF-8 read as GBK and repaired gives
+ * the raw bytes themselves.  So there the decoded raw bytes are kept until
+ * the output has been compared with them, or has differed once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +29,18 @@
 
 enum { S_DETECT, S_DECODE, S_ENDED, S_FAILED };
 
+/* does the output equal the raw bytes? */
+enum { SAME_UNTRACKED, SAME_SO_FAR, SAME_NOT };
+
 struct zhfix_stream {
     const zhfix_ctx *ctx;
     zhfix_sink sink;
     void *arg;
     int state;
-    zf_buf raw;         /* bytes fed, not yet decoded */
-    size_t raw_off;     /* stream offset of raw.p[0] */
+    zf_buf raw;         /* bytes fed: raw.p[raw_kept..] not yet decoded */
+    size_t raw_kept;    /* raw.p[0..raw_kept) decoded, kept to compare */
+    size_t raw_same;    /* raw.p[0..raw_same) matched by output already */
+    size_t raw_off;     /* stream offset of raw.p[raw_kept] */
     int raw_nl;         /* raw may hold a newline not yet decoded */
     zf_buf text;        /* decoded, not yet repaired */
     size_t text_plain;  /* text[0..text_plain) is known to hold no newline */
@@ -39,6 +51,7 @@ struct zhfix_stream {
     size_t in_base, out_base, line_base;
     size_t bytes_in, bytes_out;
     int edited;
+    int same;           /* SAME_*: the output compared with the raw bytes */
 };
 
 zhfix_stream *zhfix_stream_new(const zhfix_ctx *ctx, zhfix_sink sink, void *arg)
@@ -76,6 +89,29 @@ static int by_input(const void *a, const void *b)
     if (x->out_start != y->out_start)
         return x->out_start < y->out_start ? -1 : 1;
     return 0;
+}
+
+/* Compare output with the raw bytes, from where the last output ended;
+ * drop the decoded bytes matched.  More output than input fed so far
+ * cannot be the input itself. */
+static void compare(zhfix_stream *s, const char *out, size_t n)
+{
+    if (n == 0)
+        return;
+    if (n > s->raw.len - s->raw_same || memcmp(s->raw.p + s->raw_same, out, n) != 0) {
+        s->same = SAME_NOT;
+        s->raw_same = 0;
+        n = s->raw_kept;
+    } else {
+        s->raw_same += n;
+        n = s->raw_same < s->raw_kept ? s->raw_same : s->raw_kept;
+        s->raw_same -= n;
+    }
+    if (n) {
+        memmove(s->raw.p, s->raw.p + n, s->raw.len - n);
+        s->raw.len -= n;
+        s->raw_kept -= n;
+    }
 }
 
 /* Repair text[0..cut) and hand it to the sink. */
@@ -119,6 +155,8 @@ static int emit(zhfix_stream *s, size_t cut)
     };
     if (s->sink(s->arg, &c) != 0)
         return ZHFIX_ESINK;
+    if (s->same == SAME_SO_FAR)
+        compare(s, out, out_len);
     for (const char *q = in, *end = in + cut; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
         s->line_base++;
     s->in_base += cut;
@@ -211,6 +249,8 @@ static int decode_some(zhfix_stream *s, int final)
             return rc;
         s->dec_open = 1;
         s->state = S_DECODE;
+        /* a byte order mark dropped differs already */
+        s->same = det.kind == ZF_ENC_UTF8 ? SAME_UNTRACKED : det.bom ? SAME_NOT : SAME_SO_FAR;
         /* skip the byte order mark */
         if (det.bom) {
             memmove(s->raw.p, s->raw.p + det.bom, s->raw.len - det.bom);
@@ -221,18 +261,21 @@ static int decode_some(zhfix_stream *s, int final)
     /* Line-based decoders wait for a line end: do not call them (and have
      * them look for one) until a feed brought a newline, so a long line fed
      * in small pieces costs linear time, not quadratic. */
-    if (!final && !s->raw_nl && s->dec.det.kind != ZF_ENC_WIDE && s->raw.len < ZF_WINDOW)
+    if (!final && !s->raw_nl && s->dec.det.kind != ZF_ENC_WIDE &&
+        s->raw.len - s->raw_kept < ZF_WINDOW)
         return ZHFIX_OK;
     size_t used = 0;
-    int rc = zf_decode(&s->dec, s->raw.p ? s->raw.p : "", s->raw.len, final, s->raw_off,
-                       &s->text, &used);
+    int rc = zf_decode(&s->dec, s->raw.p ? s->raw.p + s->raw_kept : "", s->raw.len - s->raw_kept,
+                       final, s->raw_off, &s->text, &used);
     if (rc != ZHFIX_OK)
         return rc;
     /* what stays undecoded of a line-based encoding is a partial line */
     s->raw_nl = s->dec.det.kind == ZF_ENC_WIDE;
-    if (used) {
-        memmove(s->raw.p, s->raw.p + used, s->raw.len - used);
-        s->raw.len -= used;
+    s->raw_kept += used;
+    if (s->same != SAME_SO_FAR && s->raw_kept) {
+        memmove(s->raw.p, s->raw.p + s->raw_kept, s->raw.len - s->raw_kept);
+        s->raw.len -= s->raw_kept;
+        s->raw_kept = 0;
     }
     s->raw_off += used;
     return process(s, final);
@@ -273,6 +316,8 @@ const char *zhfix_stream_encoding(const zhfix_stream *s)
 
 int zhfix_stream_changed(const zhfix_stream *s)
 {
+    if (s && s->same != SAME_UNTRACKED)
+        return s->same == SAME_NOT || s->bytes_out != s->bytes_in;
     return s && (s->edited || (s->dec_open && !s->dec.identity));
 }
 

@@ -145,6 +145,54 @@ static void test_chunk_boundaries(void)
     zhfix_ctx_free(ctx);
 }
 
+/* zhfix_stream_changed() is exact: UTF-8 read as GB18030 and repaired back
+ * to its own bytes is unchanged, however it is fed; the same sentences in
+ * GB18030 are changed (re-encoded), and so is UTF-8 that the repair gives
+ * back with one more edit (the punct pass makes its ',' a '，'). */
+static void test_changed(void)
+{
+    zhfix_options opt;
+    zhfix_options_init(&opt);
+    opt.from = "GB18030";
+    zhfix_ctx *ctx = zhfix_ctx_new(&opt, NULL);
+    /* 它们易于理解 and 然后按回车键 */
+    static const char utf8[] = "\xe5\xae\x83\xe4\xbb\xac\xe6\x98\x93\xe4\xba\x8e"
+                               "\xe7\x90\x86\xe8\xa7\xa3\n\xe7\x84\xb6\xe5\x90\x8e"
+                               "\xe6\x8c\x89\xe5\x9b\x9e\xe8\xbd\xa6\xe9\x94\xae\n";
+    static const char gb[] = "\xcb\xfc\xc3\xc7\xd2\xd7\xd3\xda\xc0\xed\xbd\xe2\n"
+                             "\xc8\xbb\xba\xf3\xb0\xb4\xbb\xd8\xb3\xb5\xbc\xfc\n";
+    /* 它们易于,理解 */
+    static const char comma[] = "\xe5\xae\x83\xe4\xbb\xac\xe6\x98\x93\xe4\xba\x8e"
+                                ",\xe7\x90\x86\xe8\xa7\xa3\n";
+    const struct { const char *id, *in; size_t len; int want; } cases[] = {
+        {"changed-utf8-as-gb18030", utf8, sizeof utf8 - 1, 0},
+        {"changed-gb18030", gb, sizeof gb - 1, 1},
+        {"changed-utf8-comma", comma, sizeof comma - 1, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t step = 0; step <= 3; step += 3) {
+            zf_buf out = {0};
+            zhfix_stream *s = zhfix_stream_new(ctx, collect, &out);
+            int rc = ZHFIX_OK;
+            for (size_t i = 0; i < cases[c].len && rc == ZHFIX_OK;) {
+                size_t n = step && step < cases[c].len - i ? step : cases[c].len - i;
+                rc = zhfix_stream_feed(s, cases[c].in + i, n);
+                i += n;
+            }
+            if (rc == ZHFIX_OK)
+                rc = zhfix_stream_end(s);
+            int differs = out.len != cases[c].len || memcmp(out.p, cases[c].in, out.len) != 0;
+            char id[64];
+            snprintf(id, sizeof id, "%s-step%zu", cases[c].id, step);
+            CHECK(id, rc == ZHFIX_OK && differs == cases[c].want &&
+                          zhfix_stream_changed(s) == cases[c].want);
+            zhfix_stream_free(s);
+            zf_buf_free(&out);
+        }
+    }
+    zhfix_ctx_free(ctx);
+}
+
 /* The word model (lm_words.c): exact costs of a few spans, so a change of
  * the table or the scorer shows; 文档 is a word and 的档 is not, and the
  * Traditional span costs what its Simplified twin does. */
@@ -232,6 +280,7 @@ int main(void)
     test_utf8();
     test_rewriter();
     test_chunk_boundaries();
+    test_changed();
     test_lm_words();
     test_readings();
     test_lm_followers();
