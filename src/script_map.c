@@ -465,10 +465,16 @@ int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc)
     return ZHFIX_OK;
 }
 
-/* Whether the document writes t between left and right (either side). */
+/* Whether the document writes t next to left or right (either side), where
+ * that neighbour is Traditional-only: 游 beside 標 shows how the page
+ * writes the word, but 製 beside 的 or 字 shows only that 製 is
+ * Traditional, which every conversion writes.  Counting those made 定製的
+ * turn 二進位制的 into 二進位製的, and the next run, reading that, made
+ * 控制字元 控製字元. */
 static int attested(const zf_script_scratch *s, uint32_t left, uint32_t t, uint32_t right)
 {
-    return (left && pairs_has(s, left, t)) || (right && pairs_has(s, t, right));
+    return (left && (zf_script_flags((int32_t)left) & ZF_SC_TRAD) && pairs_has(s, left, t))
+        || (right && (zf_script_flags((int32_t)right) & ZF_SC_TRAD) && pairs_has(s, t, right));
 }
 
 /* Toward Traditional, after the tables and the context choice: the
