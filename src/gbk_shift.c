@@ -1016,6 +1016,20 @@ static void chain_of(const pool *p, const hyp *h, cand *ch)
     }
 }
 
+/* What the script of the text around charged reading h (SCRIPT_MISMATCH
+ * for each of its characters in the script avoided). */
+static int script_penalty(const pool *p, const hyp *h)
+{
+    cand ch[MAXTOK];
+    int pen = 0;
+    if (!p->avoid)
+        return 0;
+    chain_of(p, h, ch);
+    for (int j = 0; j < h->m; j++)
+        pen += zf_lm_script(ch[j].cp) == p->avoid ? SCRIPT_MISMATCH : 0;
+    return pen;
+}
+
 /* Where the text after a reading resumes: an annotation there is the
  * reading's, removed by the pinyin pass. */
 static size_t resume_at(const char *s, size_t n, size_t i)
@@ -1491,8 +1505,14 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, cha
         h = rank_readings(p, s, n, q, x, chain, &word_gain);
     if (best_gain < GAIN_FIX && (best_gain < GAIN_WORDS || word_gain < WORD_FIX)) {
         *end = p->nb[0].end;
+        /* whether the spot looks damaged does not depend on the script of
+         * the text around, which only chooses between forms: 繁?y read
+         * as 繁雜 in Traditional text, and so left as found, must not
+         * turn into a plain `?` once the text is made Simplified, or the
+         * next run writes `？` there */
+        int suspect = best_gain + script_penalty(p, &p->nb[0]) >= GAIN_SUSPECT;
         free(p);
-        return best_gain >= GAIN_SUSPECT || tail_named ? SHIFT_SUSPECT : SHIFT_NONE;
+        return suspect || tail_named ? SHIFT_SUSPECT : SHIFT_NONE;
     }
     free(p);
     *end = h.end;
