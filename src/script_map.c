@@ -535,15 +535,20 @@ int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out
      * already in the text are read as their Simplified default, because
      * STPhrases is keyed by Simplified (in 不干擾 the phrase 不干扰 must
      * win over 不干 -> 不幹); the phrase then decides only the Simplified
-     * characters, and those already Traditional stay as written. */
+     * characters, and those already Traditional stay as written.  For
+     * hans the same the other way round, for Simplified-only characters:
+     * TSPhrases keeps the 於 of 於單, and 於单, which that conversion
+     * leaves, must keep it too, or the next run makes it 于单. */
     for (size_t k = 0; k < n; k++) {
         s->key[k] = (uint32_t)in[k];
-        if (!hans) {
-            unsigned nc, na;
-            const uint32_t *c = cands(info_of(in[k]), ZHFIX_SCRIPT_HANS, &nc, &na);
-            if (c && nc)
-                s->key[k] = c[0];
-        }
+        unsigned nc, na;
+        const uint32_t *c = NULL;
+        if (!hans)
+            c = cands(info_of(in[k]), ZHFIX_SCRIPT_HANS, &nc, &na);
+        else if (info_of(in[k])->flags & ZF_SC_SIMP)
+            c = cands(info_of(in[k]), ZHFIX_SCRIPT_HANT, &nc, &na);
+        if (c && nc)
+            s->key[k] = c[0];
     }
     int ambiguous = 0;
     size_t i = 0;
