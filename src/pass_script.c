@@ -453,16 +453,21 @@ static int utf8_start(int32_t c)
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
 }
 
-/* Convert every Han run of the piece toward `to`. */
-static int convert_piece(zhfix_script to, zf_rw *rw, runbuf *r)
+/* Convert every Han run of the piece toward `to`.  Toward Traditional the
+ * document's own spelling, from this piece and those before, chooses
+ * between candidates (zf_script_doc_scan). */
+static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
 {
     const char *s = rw->in;
     size_t len = rw->len, i = 0;
     char enc[4 * 64];
     if (to == ZHFIX_SCRIPT_HANT && has_annotation(s, len))
         return ZHFIX_OK; /* see the header */
-    if (to == ZHFIX_SCRIPT_HANT && zf_script_doc_scan(s, len, &r->sc) != ZHFIX_OK)
-        return ZHFIX_ENOMEM;
+    if (to == ZHFIX_SCRIPT_HANT) {
+        if (zf_script_doc_scan(s, len, &doc->spelling) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        r->sc.doc = &doc->spelling;
+    }
     while (i < len) {
         if (!maybe_han_lead((unsigned char)s[i])) {
             i++;
@@ -522,7 +527,7 @@ int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         rc = decide(opt, doc, rw->in, rw->len, &r);
     zhfix_script to = doc->script_decided ? doc->script_target : ZHFIX_SCRIPT_KEEP;
     if (rc == ZHFIX_OK && (to == ZHFIX_SCRIPT_HANS || to == ZHFIX_SCRIPT_HANT))
-        rc = convert_piece(to, rw, &r);
+        rc = convert_piece(to, doc, rw, &r);
     runbuf_free(&r);
     return rc;
 }

@@ -32,6 +32,11 @@ void zf_pipeline_free(zf_pipeline *p)
     zf_edits_free(&p->tmp);
 }
 
+void zf_doc_free(zf_doc *doc)
+{
+    zf_script_doc_free(&doc->spelling);
+}
+
 /* Map offset x of a text through edits (sorted, non-overlapping on the side
  * mapped from) to the other side.  An offset inside an edit maps to the
  * edit's start or end on the other side, by `at_end`.  At an edit that is

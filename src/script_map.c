@@ -335,7 +335,6 @@ static int scratch_reserve(zf_script_scratch *s, size_t n)
 
 void zf_script_scratch_free(zf_script_scratch *s)
 {
-    free(s->pairs);
     free(s->one);
     free(s->best);
     free(s->from);
@@ -359,15 +358,15 @@ static size_t pair_slot(uint64_t k, size_t cap)
     return (size_t)((k * 0x9E3779B97F4A7C15u) >> 20) & (cap - 1);
 }
 
-static int pairs_has(const zf_script_scratch *s, uint32_t a, uint32_t b)
+static int pairs_has(const zf_script_doc *d, uint32_t a, uint32_t b)
 {
-    if (!s->npairs)
+    if (!d->npairs)
         return 0;
     uint64_t k = pair_key(a, b);
-    for (size_t i = pair_slot(k, s->pairs_cap);; i = (i + 1) & (s->pairs_cap - 1)) {
-        if (s->pairs[i] == k)
+    for (size_t i = pair_slot(k, d->pairs_cap);; i = (i + 1) & (d->pairs_cap - 1)) {
+        if (d->pairs[i] == k)
             return 1;
-        if (s->pairs[i] == 0)
+        if (d->pairs[i] == 0)
             return 0;
     }
 }
@@ -383,22 +382,35 @@ static void pairs_put(uint64_t *tab, size_t cap, uint64_t k, size_t *n)
     }
 }
 
-static int pairs_add(zf_script_scratch *s, uint32_t a, uint32_t b)
+/* A document's pairs are kept up to SPELLING_MAX (1 MB of table): a
+ * document writes a few thousand; past that it is no one document's
+ * spelling, and memory must not grow with the input. */
+#define SPELLING_MAX ((size_t)1 << 16)
+
+static int pairs_add(zf_script_doc *d, uint32_t a, uint32_t b)
 {
-    if ((s->npairs + 1) * 2 > s->pairs_cap) { /* keep the load under half */
-        size_t cap = s->pairs_cap ? s->pairs_cap * 2 : 64, n = 0;
+    if (d->npairs >= SPELLING_MAX)
+        return ZHFIX_OK;
+    if ((d->npairs + 1) * 2 > d->pairs_cap) { /* keep the load under half */
+        size_t cap = d->pairs_cap ? d->pairs_cap * 2 : 64, n = 0;
         uint64_t *tab = calloc(cap, sizeof *tab);
         if (!tab)
             return ZHFIX_ENOMEM;
-        for (size_t i = 0; i < s->pairs_cap; i++)
-            if (s->pairs[i])
-                pairs_put(tab, cap, s->pairs[i], &n);
-        free(s->pairs);
-        s->pairs = tab;
-        s->pairs_cap = cap;
+        for (size_t i = 0; i < d->pairs_cap; i++)
+            if (d->pairs[i])
+                pairs_put(tab, cap, d->pairs[i], &n);
+        free(d->pairs);
+        d->pairs = tab;
+        d->pairs_cap = cap;
     }
-    pairs_put(s->pairs, s->pairs_cap, pair_key(a, b), &s->npairs);
+    pairs_put(d->pairs, d->pairs_cap, pair_key(a, b), &d->npairs);
     return ZHFIX_OK;
+}
+
+void zf_script_doc_free(zf_script_doc *d)
+{
+    free(d->pairs);
+    memset(d, 0, sizeof *d);
 }
 
 /* The variant row whose Taiwan form is cp, or -1. */
@@ -417,7 +429,9 @@ static long variant_tw(uint32_t cp)
 
 /*
  * A document's Traditional part is the best evidence of how it wants its
- * Simplified part written:
+ * Simplified part written (read from each piece as it comes and kept, so
+ * a piece has what the pieces before it wrote: where the stream cuts,
+ * which moves when a repair changes the text's length, matters little):
  *  - the variant family: OpenCC's s2t writes 爲 啓 裏 衆, Taiwan's
  *    standard 為 啟 裡 眾 (TWVariants); the candidates are in Taiwan's
  *    forms, so a document that writes more of the standard forms than of
@@ -428,14 +442,11 @@ static long variant_tw(uint32_t cp)
  *    the two is Traditional-only, neither Simplified-only): a page that
  *    writes 游標 wants 游标 as 游標, though OpenCC's tables make it 遊標.
  */
-int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc)
+int zf_script_doc_scan(const char *s, size_t len, zf_script_doc *d)
 {
-    size_t std_n = 0, tw_n = 0, i = 0;
+    size_t i = 0;
     uint32_t prev = 0;
     unsigned pf = 0;
-    if (sc->pairs)
-        memset(sc->pairs, 0, sc->pairs_cap * sizeof *sc->pairs);
-    sc->npairs = 0;
     while (i < len) {
         int32_t cp;
         int l = zf_utf8_next(s + i, len - i, &cp);
@@ -448,20 +459,19 @@ int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc)
         if (f & ZF_SC_TRAD) {
             long v = variant_tw((uint32_t)cp);
             if (v >= 0 && zf_script_variant[v].evid) {
-                tw_n++;
+                d->tw_n++;
             } else {
                 for (size_t k = 0; k < ZF_SCRIPT_NVARIANT; k++)
                     if (zf_script_variant[k].std == (uint32_t)cp && zf_script_variant[k].evid)
-                        std_n++;
+                        d->std_n++;
             }
         }
         if (prev && !((f | pf) & ZF_SC_SIMP) && ((f | pf) & ZF_SC_TRAD) &&
-            ((f | pf) & ZF_SC_HCAND) && pairs_add(sc, prev, (uint32_t)cp) != ZHFIX_OK)
+            ((f | pf) & ZF_SC_HCAND) && pairs_add(d, prev, (uint32_t)cp) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
         prev = (uint32_t)cp;
         pf = f;
     }
-    sc->std_variants = std_n > tw_n;
     return ZHFIX_OK;
 }
 
@@ -471,17 +481,18 @@ int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc)
  * Traditional, which every conversion writes.  Counting those made 定製的
  * turn 二進位制的 into 二進位製的, and the next run, reading that, made
  * 控制字元 控製字元. */
-static int attested(const zf_script_scratch *s, uint32_t left, uint32_t t, uint32_t right)
+static int attested(const zf_script_doc *d, uint32_t left, uint32_t t, uint32_t right)
 {
-    return (left && (zf_script_flags((int32_t)left) & ZF_SC_TRAD) && pairs_has(s, left, t))
-        || (right && (zf_script_flags((int32_t)right) & ZF_SC_TRAD) && pairs_has(s, t, right));
+    return (left && (zf_script_flags((int32_t)left) & ZF_SC_TRAD) && pairs_has(d, left, t))
+        || (right && (zf_script_flags((int32_t)right) & ZF_SC_TRAD) && pairs_has(d, t, right));
 }
 
 /* Toward Traditional, after the tables and the context choice: the
  * document's own spelling wins (zf_script_doc_scan). */
 static void doc_adjust(const int32_t *in, size_t n, int32_t *out, uint8_t *how,
-                       const zf_script_scratch *s)
+                       const zf_script_doc *s)
 {
+    int std_variants = s->std_n > s->tw_n;
     for (size_t i = 0; i < n; i++) {
         const struct zf_script_info *inf = info_of(in[i]);
         unsigned nctx, nall;
@@ -508,7 +519,7 @@ static void doc_adjust(const int32_t *in, size_t n, int32_t *out, uint8_t *how,
                         break;
                     }
         }
-        if (s->std_variants && out[i] != in[i]) {
+        if (std_variants && out[i] != in[i]) {
             long v = variant_tw((uint32_t)out[i]);
             if (v >= 0)
                 out[i] = (int32_t)zf_script_variant[v].std;
@@ -625,7 +636,7 @@ int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out
     if (open)
         viterbi(&L, ws, we, out, how);
 done:
-    if (!hans && (s->npairs || s->std_variants))
-        doc_adjust(in, n, out, how, s);
+    if (!hans && s->doc && (s->doc->npairs || s->doc->std_n > s->doc->tw_n))
+        doc_adjust(in, n, out, how, s->doc);
     return ZHFIX_OK;
 }

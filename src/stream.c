@@ -78,6 +78,7 @@ void zhfix_stream_free(zhfix_stream *s)
     if (s->dec_open)
         zf_decoder_close(&s->dec);
     zf_pipeline_free(&s->pl);
+    zf_doc_free(&s->doc);
     free(s);
 }
 

@@ -167,6 +167,16 @@ int zf_rw_finish(zf_rw *rw);
 
 /* ---- passes ---------------------------------------------------------- */
 
+/* The document's own Traditional spelling (zf_script_doc_scan), read from
+ * every piece converted toward Traditional so far; zero-initialise, free
+ * with zf_script_doc_free. */
+typedef struct zf_script_doc {
+    size_t std_n, tw_n;      /* standard (為 啟 裡) and Taiwan-variant forms */
+    uint64_t *pairs;         /* hash set of its attested character pairs */
+    size_t npairs, pairs_cap;
+} zf_script_doc;
+void zf_script_doc_free(zf_script_doc *d);
+
 /*
  * What the passes learn about the whole document, carried from piece to
  * piece of a stream.  A pass may read all of it and writes only its own
@@ -186,7 +196,11 @@ typedef struct zf_doc {
     zhfix_script script_target; /* pass_script: the decision (HANS/HANT/KEEP) */
     int mojibake_round;      /* pipeline: 0, or a later run of pass_mojibake
                               * over its own output (no `?` spots) */
+    zf_script_doc spelling;  /* pass_script: toward Traditional, the
+                              * document's own spelling so far */
 } zf_doc;
+/* Release what a zf_doc holds (zero-initialised before first use). */
+void zf_doc_free(zf_doc *doc);
 
 /* A pass reads rw->in and writes through rw; it does no I/O. */
 typedef int (*zf_pass_fn)(const zhfix_options *opt, zf_doc *doc, zf_rw *rw);
@@ -287,10 +301,7 @@ typedef struct zf_script_scratch {
     uint32_t *one, *best, *from, *pick, *key;
     const uint32_t **opt;
     uint8_t *nopt;
-    /* the document's own Traditional spelling (zf_script_doc_scan) */
-    int std_variants;        /* it writes OpenCC's 爲 啓 裏, not 為 啟 裡 */
-    uint64_t *pairs;         /* hash set of its attested character pairs */
-    size_t npairs, pairs_cap;
+    const zf_script_doc *doc; /* toward Traditional: the spelling, or NULL */
 } zf_script_scratch;
 /* ZF_SC_* bits (tables/script_chars.h) of cp; 0 for a character the tables
  * do not know. */
@@ -303,11 +314,11 @@ int zf_script_self_valid(int32_t cp, zhfix_script to);
 int zf_script_convert(zhfix_script to, const int32_t *in, size_t n, int32_t *out,
                       uint8_t *how, zf_script_scratch *s);
 void zf_script_scratch_free(zf_script_scratch *s);
-/* Read the Traditional spelling of s[0..len) into sc, for the conversions
+/* Add the Traditional spelling of s[0..len) to d, for the conversions
  * toward Traditional that follow: which variant family it writes, and
  * which candidates of one-to-many characters it writes next to which
  * characters (游標).  ZHFIX_OK or ZHFIX_ENOMEM. */
-int zf_script_doc_scan(const char *s, size_t len, zf_script_scratch *sc);
+int zf_script_doc_scan(const char *s, size_t len, zf_script_doc *d);
 
 /* ---- language model (lm.c, tables/lm.h from jieba and OpenCC) -------- */
 

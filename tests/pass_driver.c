@@ -81,6 +81,7 @@ int main(int argc, char **argv)
         fwrite(out, 1, out_len, stdout);
     }
     zf_pipeline_free(&p);
+    zf_doc_free(&doc);
     zf_buf_free(&in);
     return 0;
 }

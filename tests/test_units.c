@@ -193,6 +193,44 @@ static void test_changed(void)
     zhfix_ctx_free(ctx);
 }
 
+/* Toward Traditional the document's own spelling is read from every piece
+ * so far: 游標 in the first line keeps the 游 of 游标 in the last, more
+ * than a piece (64 KiB) away, as it does in a short document. */
+static void test_spelling_across_pieces(void)
+{
+    zhfix_options opt;
+    zhfix_options_init(&opt);
+    opt.script = ZHFIX_SCRIPT_HANT;
+    opt.passes = ZHFIX_PASS_SCRIPT;
+    zhfix_ctx *ctx = zhfix_ctx_new(&opt, NULL);
+    static const char first[] = "\xe8\xab\x8b\xe4\xbd\xbf\xe7\x94\xa8\xe6\xb8\xb8"
+                                "\xe6\xa8\x99\xe9\x8d\xb5\xe3\x80\x82\n"; /* 請使用游標鍵。 */
+    static const char fill[] = "\xe9\x80\x99\xe6\x98\xaf\xe4\xb8\x80\xe8\xa1\x8c"
+                               "\xe3\x80\x82\n"; /* 這是一行。 */
+    static const char last[] = "\xe7\xa7\xbb\xe5\x8a\xa8\xe6\xb8\xb8\xe6\xa0\x87"
+                               "\xe3\x80\x82\n"; /* 移动游标。 */
+    static const char want[] = "\xe7\xa7\xbb\xe5\x8b\x95\xe6\xb8\xb8\xe6\xa8\x99"
+                               "\xe3\x80\x82\n"; /* 移動游標。 */
+    for (size_t nfill = 0; nfill <= 6000; nfill += 6000) {
+        zf_buf in = {0};
+        zf_buf_add(&in, first, sizeof first - 1);
+        for (size_t k = 0; k < nfill; k++)
+            zf_buf_add(&in, fill, sizeof fill - 1);
+        zf_buf_add(&in, last, sizeof last - 1);
+        char *out = NULL;
+        size_t out_len = 0;
+        int rc = zhfix_repair(ctx, in.p, in.len, &out, &out_len);
+        char id[64];
+        snprintf(id, sizeof id, "spelling-fill%zu", nfill);
+        CHECK(id, rc == ZHFIX_OK && in.len > (nfill ? (size_t)80 << 10 : 0) &&
+                      out_len >= sizeof want - 1 &&
+                      memcmp(out + out_len - (sizeof want - 1), want, sizeof want - 1) == 0);
+        free(out);
+        zf_buf_free(&in);
+    }
+    zhfix_ctx_free(ctx);
+}
+
 /* The word model (lm_words.c): exact costs of a few spans, so a change of
  * the table or the scorer shows; 文档 is a word and 的档 is not, and the
  * Traditional span costs what its Simplified twin does. */
@@ -281,6 +319,7 @@ int main(void)
     test_rewriter();
     test_chunk_boundaries();
     test_changed();
+    test_spelling_across_pieces();
     test_lm_words();
     test_readings();
     test_lm_followers();
