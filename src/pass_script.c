@@ -86,6 +86,7 @@ typedef struct runbuf {
     size_t *off;
     uint8_t *how;
     zf_script_scratch sc;
+    zf_buf first; /* toward Traditional: a first conversion's characters */
 } runbuf;
 
 static int runbuf_reserve(runbuf *r, size_t n)
@@ -120,6 +121,7 @@ static void runbuf_free(runbuf *r)
     free(r->off);
     free(r->how);
     zf_script_scratch_free(&r->sc);
+    zf_buf_free(&r->first);
 }
 
 /* Decode the Han run starting at byte i (a Han character) into r: *n is its
@@ -453,21 +455,20 @@ static int utf8_start(int32_t c)
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
 }
 
-/* Convert every Han run of the piece toward `to`.  Toward Traditional the
- * document's own spelling, from this piece and those before, chooses
- * between candidates (zf_script_doc_scan). */
-static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
+/*
+ * One conversion of every Han run of the piece toward `to`: of the text's
+ * own characters, or with `first` not NULL of the characters a first
+ * conversion left (first[k] for the k-th Han character).  With `keep` not
+ * NULL the result goes there, one code point per Han character, and
+ * *changed says whether any differs from the text; else each converted
+ * stretch becomes an edit.
+ */
+static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *first,
+                        zf_buf *keep, int *changed)
 {
     const char *s = rw->in;
-    size_t len = rw->len, i = 0;
+    size_t len = rw->len, i = 0, nhan = 0;
     char enc[4 * 64];
-    if (to == ZHFIX_SCRIPT_HANT && has_annotation(s, len))
-        return ZHFIX_OK; /* see the header */
-    if (to == ZHFIX_SCRIPT_HANT) {
-        if (zf_script_doc_scan(s, len, &doc->spelling) != ZHFIX_OK)
-            return ZHFIX_ENOMEM;
-        r->sc.doc = &doc->spelling;
-    }
     while (i < len) {
         if (!maybe_han_lead((unsigned char)s[i])) {
             i++;
@@ -482,8 +483,10 @@ static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
         size_t n, end;
         if (read_run(s, len, i, r, &n, &end) != ZHFIX_OK)
             return ZHFIX_ENOMEM;
-        if (zf_script_convert(to, r->cp, n, r->out, r->how, &r->sc) != ZHFIX_OK)
+        if (zf_script_convert(to, first ? first + nhan : r->cp, n, r->out, r->how, &r->sc) !=
+            ZHFIX_OK)
             return ZHFIX_ENOMEM;
+        nhan += n;
         /* damage the mojibake pass noted and left stays as found: its
          * characters are garbled, and their bytes are what a later run
          * reads them back from (a realigner that left `?zuò)缀` reads
@@ -497,6 +500,14 @@ static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
                     || (beside_lost(s, len, r->off[k], r->off[k + 1]) && utf8_start(r->out[k])
                         && !utf8_start(r->cp[k]))))
                 r->out[k] = r->cp[k];
+        if (keep) {
+            for (size_t k = 0; k < n; k++)
+                *changed |= r->out[k] != r->cp[k];
+            if (zf_buf_add(keep, r->out, n * sizeof *r->out) != ZHFIX_OK)
+                return ZHFIX_ENOMEM;
+            i = end;
+            continue;
+        }
         /* one edit per stretch of changed characters */
         size_t k = 0;
         while (k < n) {
@@ -514,6 +525,35 @@ static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
         i = end;
     }
     return rw->err;
+}
+
+/*
+ * Convert every Han run of the piece toward `to`.  Toward Traditional the
+ * document's own spelling, from this piece and those before, chooses
+ * between candidates (zf_script_doc_scan), and a conversion adds to that
+ * spelling: 鎮后鎮后山 made 鎮后鎮後山 writes 後 after 鎮, and a second
+ * run made the first 后 a 後 too.  So the piece is converted, the spelling
+ * read again from the result, and the result converted once more, as the
+ * second run would: what comes out is what that run reads.
+ */
+static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
+{
+    if (to != ZHFIX_SCRIPT_HANT)
+        return convert_runs(to, rw, r, NULL, NULL, NULL);
+    if (has_annotation(rw->in, rw->len))
+        return ZHFIX_OK; /* see the header */
+    if (zf_script_doc_scan(rw->in, rw->len, NULL, &doc->spelling) != ZHFIX_OK)
+        return ZHFIX_ENOMEM;
+    r->sc.doc = &doc->spelling;
+    int changed = 0;
+    r->first.len = 0;
+    int rc = convert_runs(to, rw, r, NULL, &r->first, &changed);
+    if (rc != ZHFIX_OK || !changed)
+        return rc;
+    const int32_t *first = (const int32_t *)(const void *)r->first.p;
+    if (zf_script_doc_scan(rw->in, rw->len, first, &doc->spelling) != ZHFIX_OK)
+        return ZHFIX_ENOMEM;
+    return convert_runs(to, rw, r, first, NULL, NULL);
 }
 
 int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)

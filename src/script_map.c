@@ -442,9 +442,9 @@ static long variant_tw(uint32_t cp)
  *    the two is Traditional-only, neither Simplified-only): a page that
  *    writes 游標 wants 游标 as 游標, though OpenCC's tables make it 遊標.
  */
-int zf_script_doc_scan(const char *s, size_t len, zf_script_doc *d)
+int zf_script_doc_scan(const char *s, size_t len, const int32_t *han, zf_script_doc *d)
 {
-    size_t i = 0;
+    size_t i = 0, nhan = 0;
     uint32_t prev = 0;
     unsigned pf = 0;
     while (i < len) {
@@ -455,6 +455,8 @@ int zf_script_doc_scan(const char *s, size_t len, zf_script_doc *d)
             prev = 0;
             continue;
         }
+        if (han)
+            cp = han[nhan++];
         unsigned f = zf_script_flags(cp);
         if (f & ZF_SC_TRAD) {
             long v = variant_tw((uint32_t)cp);

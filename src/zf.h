@@ -317,8 +317,10 @@ void zf_script_scratch_free(zf_script_scratch *s);
 /* Add the Traditional spelling of s[0..len) to d, for the conversions
  * toward Traditional that follow: which variant family it writes, and
  * which candidates of one-to-many characters it writes next to which
- * characters (游標).  ZHFIX_OK or ZHFIX_ENOMEM. */
-int zf_script_doc_scan(const char *s, size_t len, zf_script_doc *d);
+ * characters (游標).  With han not NULL, the k-th Han character of s is
+ * read as han[k] (the text as a conversion left it).  ZHFIX_OK or
+ * ZHFIX_ENOMEM. */
+int zf_script_doc_scan(const char *s, size_t len, const int32_t *han, zf_script_doc *d);
 
 /* ---- language model (lm.c, tables/lm.h from jieba and OpenCC) -------- */
 
