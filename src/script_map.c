@@ -382,9 +382,9 @@ static void pairs_put(uint64_t *tab, size_t cap, uint64_t k, size_t *n)
     }
 }
 
-/* A document's pairs are kept up to SPELLING_MAX (1 MB of table): a
- * document writes a few thousand; past that it is no one document's
- * spelling, and memory must not grow with the input. */
+/* A document's pairs are kept up to SPELLING_MAX (1 MB of table): past
+ * that it reads more like a corpus than one author's spelling, and memory
+ * must not grow with the input. */
 #define SPELLING_MAX ((size_t)1 << 16)
 
 static int pairs_add(zf_script_doc *d, uint32_t a, uint32_t b)
