@@ -483,6 +483,19 @@ static void nbest_add(pool *p, const hyp *h)
  * script the line does not use costs this much more. */
 #define SCRIPT_MISMATCH 30
 
+/* GBK's rows of numerals in circles and brackets, kana, Greek, Cyrillic,
+ * pinyin letters and bopomofo, and box drawing (leads A2, A4-A9): a
+ * reading shifted through Chinese text that makes them (`?huǎn))力忆泎`
+ * read as 彛┝σ錄z, `)` taken for a flattened `）`) has read bytes
+ * apart that belong together, so each costs this much more.  The marks
+ * of row A1 and the full-width forms of row A3 are ordinary text. */
+#define SYMBOL_ROW 100
+
+static int symbol_row(unsigned lead)
+{
+    return lead == 0xA2 || (lead >= 0xA4 && lead <= 0xA9);
+}
+
 /* The script the line around s[q] does not use: ZF_LM_SIMP when it has
  * clearly more Traditional-only characters than Simplified ones that
  * convert, ZF_LM_TRAD the other way round, else 0.  Looks at most
@@ -852,6 +865,8 @@ static int add_column(pool *p, int prev, int np, const colspec *cs, int32_t x, i
         int extra = price;
         if (p->avoid && zf_lm_script(cc.cp) == p->avoid)
             extra += SCRIPT_MISMATCH;
+        if (symbol_row(cc.lead))
+            extra += SYMBOL_ROW;
         if (cs->bridge >= 0
             && zf_lm_script(zf_gbk_decode2((unsigned)cs->bridge, cc.lead)) == ZF_LM_TRAD)
             extra += BRIDGE_TRAD;
