@@ -9,6 +9,7 @@
  *   unsigned zf_gbk_encode(int32_t cp);
  *   int zf_gbk_realign(const char *s, size_t n, size_t q, int flat,
  *                      size_t *end, char *rep, size_t cap, size_t *rep_len);
+ *   int zf_gbk_shift_verdict(const char *s, size_t n, size_t q, size_t *read);
  *
  * The damage, byte by byte.  The text was GBK.  At a spot a decoder started
  * one byte late: it read the trail byte of a character X together with the
@@ -1233,6 +1234,95 @@ static hyp rank_readings(pool *p, const char *s, size_t n, size_t q, int32_t x, 
 #define SHIFT_SUSPECT (-1)
 #define SHIFT_ENOMEM (-2)
 
+/* What the realigner reads before its search: X, the bridge's lead bytes
+ * (every one, or those the tail of its annotation names) and where the
+ * characters after the bridge start. */
+typedef struct {
+    int32_t x;
+    unsigned x2;   /* X's trail byte, the bridge's first */
+    byteset lead;
+    size_t after;
+} spot;
+
+/* Read the spot whose `?` is at s[q] into *sp and the characters after
+ * it into t[0..*nt).  Returns -1 when no run can start there (X is no
+ * two-byte character), 0 when the characters after it are no run (the
+ * checks before the model is asked more than unigram costs; t may then
+ * hold only the first few), 1 when the search may find one (t holds
+ * every character it may read). */
+static int spot_read(const char *s, size_t n, size_t q, spot *sp, tok *t, int *nt)
+{
+    *nt = 0;
+    if (q == 0 || q >= n || s[q] != '?')
+        return -1;
+    size_t xs = zf_utf8_prev(s, q);
+    int32_t x;
+    if (zf_utf8_next(s + xs, q - xs, &x) != (int)(q - xs))
+        return -1;
+    /* X's code: a two-byte character, or ASCII punctuation that was a
+     * full-width form when the decoder went wrong (`,` was `，` A3 AC) */
+    unsigned xcode = zf_gbk_encode(x);
+    if (x < 0x80) {
+        if ((x >= '0' && x <= '9') || ((x | 0x20) >= 'a' && (x | 0x20) <= 'z') || x == '('
+            || x == ')')
+            return -1;
+        xcode = flat_code(x);
+    }
+    unsigned x2 = xcode & 0xFF;
+    if (xcode <= 0xFF || x2 < 0x80)
+        return -1; /* an ASCII trail would have been read in step */
+    sp->x = x;
+    sp->x2 = x2;
+
+    /* the bridge: `?`, maybe the tail of its annotation */
+    byteset *lead = &sp->lead;
+    lead->n = ALL;
+    sp->after = q + 1;
+    int bsyl;
+    size_t te = parse_tail(s, n, sp->after, &bsyl);
+    if (te && bsyl >= 0) {
+        bridge_leads(x2, bsyl, lead);
+        if (lead->n > 0)
+            sp->after = te;
+        else
+            lead->n = ALL; /* names no bridge: not its tail */
+    }
+
+    /* the cheap test reads PEEK + 1 characters: the rest only past it */
+    *nt = tokenize(s, n, sp->after, t, lead->n == ALL ? PEEK + 1 : MAXTOK);
+    if (*nt == 0)
+        return 0;
+    if (lead->n == ALL && !bytes_read_better(t, *nt))
+        return 0;
+    /* nothing named and nothing found: with no two-byte character and no
+     * pinyin among the first characters after it, a run would be read
+     * from `?` and marks alone, every byte invented (a line of `?` with a
+     * digit here and there cost the search half a millisecond a `?`, and
+     * made 經營權力還 of `?` and a euro sign) */
+    if (lead->n == ALL && !found_pair(t, *nt))
+        return 0;
+    if (lead->n == ALL && *nt == PEEK + 1)
+        *nt += tokenize(s, n, t[*nt - 1].end, t + *nt, MAXTOK - *nt);
+    /* the common case, a question mark before ordinary text: a run read
+     * out of step starts with characters that are rare together, so two
+     * that read well (9 bits each or less) end the matter cheaply */
+    if (lead->n == ALL && *nt >= 2 && t[0].kind == TK_GBK2 && t[1].kind == TK_GBK2
+        && zf_lm_char_cost(t[0].cp) + zf_lm_step(t[0].cp, t[1].cp) <= CLEAN_START)
+        return 0;
+    return 1;
+}
+
+static int realign(const char *s, size_t n, size_t q, int flat, size_t *end, char *rep,
+                   size_t cap, size_t *rep_len, size_t *read);
+
+int zf_gbk_shift_verdict(const char *s, size_t n, size_t q, size_t *read)
+{
+    char rep[4 * MAXTOK + 8];
+    size_t e, rl;
+    *read = q;
+    return realign(s, n, q, 0, &e, rep, sizeof rep, &rl, read);
+}
+
 /*
  * Realign the spot whose `?` is at s[q] (q > 0; the character before it is
  * X).  s[0..n) is the text; the search stops at the end of the line.
@@ -1244,61 +1334,40 @@ static hyp rank_readings(pool *p, const char *s, size_t n, size_t q, int32_t x, 
 int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, char *rep,
                    size_t cap, size_t *rep_len)
 {
-    if (q == 0 || q >= n || s[q] != '?' || cap < 4 * MAXTOK + 8)
-        return SHIFT_NONE;
-    size_t xs = zf_utf8_prev(s, q);
-    int32_t x;
-    if (zf_utf8_next(s + xs, q - xs, &x) != (int)(q - xs))
-        return SHIFT_NONE;
-    /* X's code: a two-byte character, or ASCII punctuation that was a
-     * full-width form when the decoder went wrong (`,` was `，` A3 AC) */
-    unsigned xcode = zf_gbk_encode(x);
-    if (x < 0x80) {
-        if ((x >= '0' && x <= '9') || ((x | 0x20) >= 'a' && (x | 0x20) <= 'z') || x == '('
-            || x == ')')
-            return SHIFT_NONE;
-        xcode = flat_code(x);
-    }
-    unsigned x2 = xcode & 0xFF;
-    if (xcode <= 0xFF || x2 < 0x80)
-        return SHIFT_NONE; /* an ASCII trail would have been read in step */
+    return realign(s, n, q, flat, end, rep, cap, rep_len, NULL);
+}
 
-    /* the bridge: `?`, maybe the tail of its annotation */
-    byteset lead;
-    lead.n = ALL;
-    size_t after = q + 1;
-    int bsyl;
-    size_t te = parse_tail(s, n, after, &bsyl);
-    if (te && bsyl >= 0) {
-        bridge_leads(x2, bsyl, &lead);
-        if (lead.n > 0)
-            after = te;
-        else
-            lead.n = ALL; /* names no bridge: not its tail */
-    }
+/* The offset after the character at or after i that the model reads after
+ * a reading that ends at i (next_char()), or i at a line end. */
+static size_t past_next(const char *s, size_t n, size_t i)
+{
+    int syl;
+    size_t e = parse_annotation(s, n, i, &syl);
+    if (e)
+        i = e;
+    if (i >= n || s[i] == '\n' || s[i] == '\r')
+        return i;
+    int32_t c;
+    return i + (size_t)zf_utf8_next(s + i, n - i, &c);
+}
 
-    /* the cheap test reads PEEK + 1 characters: the rest only past it */
+/* zf_gbk_realign(); with `read` not NULL, *read is where the characters
+ * the search read end when it searched, with the one after them that an
+ * ending is scored against; else left alone. */
+static int realign(const char *s, size_t n, size_t q, int flat, size_t *end, char *rep,
+                   size_t cap, size_t *rep_len, size_t *read)
+{
+    if (cap < 4 * MAXTOK + 8)
+        return SHIFT_NONE;
+    spot sp;
     tok t[MAXTOK];
-    int nt = tokenize(s, n, after, t, lead.n == ALL ? PEEK + 1 : MAXTOK);
-    if (nt == 0)
+    int nt;
+    if (spot_read(s, n, q, &sp, t, &nt) <= 0)
         return SHIFT_NONE;
-    if (lead.n == ALL && !bytes_read_better(t, nt))
-        return SHIFT_NONE;
-    /* nothing named and nothing found: with no two-byte character and no
-     * pinyin among the first characters after it, a run would be read
-     * from `?` and marks alone, every byte invented (a line of `?` with a
-     * digit here and there cost the search half a millisecond a `?`, and
-     * made 經營權力還 of `?` and a euro sign) */
-    if (lead.n == ALL && !found_pair(t, nt))
-        return SHIFT_NONE;
-    if (lead.n == ALL && nt == PEEK + 1)
-        nt += tokenize(s, n, t[nt - 1].end, t + nt, MAXTOK - nt);
-    /* the common case, a question mark before ordinary text: a run read
-     * out of step starts with characters that are rare together, so two
-     * that read well (9 bits each or less) end the matter cheaply */
-    if (lead.n == ALL && nt >= 2 && t[0].kind == TK_GBK2 && t[1].kind == TK_GBK2
-        && zf_lm_char_cost(t[0].cp) + zf_lm_step(t[0].cp, t[1].cp) <= CLEAN_START)
-        return SHIFT_NONE;
+    const int32_t x = sp.x;
+    const unsigned x2 = sp.x2;
+    const byteset lead = sp.lead;
+    const size_t after = sp.after;
 
     /* cost of the text as found, from X on: `?`, the tail, the tokens;
      * and how many of the tokens are two-byte characters */
@@ -1331,8 +1400,10 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, cha
     byteset cur = lead;     /* lead byte of the next original character */
     int wild_prev = 0;
 
+    size_t read_end = after;
     for (int k = 0; k < nt; k++) {
         const tok *tk = &t[k];
+        read_end = tk->tail_end > tk->end ? tk->tail_end : tk->end;
         p->colwild[k] = (unsigned char)wild_prev;
         oldc[k + 1] = oldc[k] + zf_lm_step(oldprev, tk->cp); /* as found */
         oldprev = tk->cp;
@@ -1506,6 +1577,8 @@ int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, cha
     /* A `?` with the tail of a bridge's annotation is damage whatever
      * the search found: left as found, it is reported, over the run read
      * shifted when no ending of it was worth ranking. */
+    if (read)
+        *read = past_next(s, n, read_end);
     int tail_named = lead.n != ALL;
     if (p->nnb == 0) {
         free(p);

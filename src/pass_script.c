@@ -87,6 +87,8 @@ typedef struct runbuf {
     uint8_t *how;
     zf_script_scratch sc;
     zf_buf first; /* toward Traditional: a first conversion's characters */
+    zf_buf hold;  /* spots left as found (hold_shift_spots): sorted
+                     disjoint byte ranges, two size_t each */
 } runbuf;
 
 static int runbuf_reserve(runbuf *r, size_t n)
@@ -122,6 +124,7 @@ static void runbuf_free(runbuf *r)
     free(r->how);
     zf_script_scratch_free(&r->sc);
     zf_buf_free(&r->first);
+    zf_buf_free(&r->hold);
 }
 
 /* Decode the Han run starting at byte i (a Han character) into r: *n is its
@@ -455,6 +458,21 @@ static int utf8_start(int32_t c)
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
 }
 
+/* Whether [a, b) overlaps a range of r->hold. */
+static int shift_held(const runbuf *r, size_t a, size_t b)
+{
+    const size_t *h = (const size_t *)(const void *)r->hold.p;
+    size_t lo = 0, hi = r->hold.len / (2 * sizeof *h);
+    while (lo < hi) { /* the first range that ends after a */
+        size_t mid = lo + (hi - lo) / 2;
+        if (h[2 * mid + 1] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->hold.len / (2 * sizeof *h) && h[2 * lo] < b;
+}
+
 /*
  * One conversion of every Han run of the piece toward `to`: of the text's
  * own characters, or with `first` not NULL of the characters a first
@@ -497,6 +515,7 @@ static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *fi
         for (size_t k = 0; k < n; k++)
             if (r->out[k] != r->cp[k]
                 && (zf_rw_held(rw, r->off[k], r->off[k + 1])
+                    || shift_held(r, r->off[k], r->off[k + 1])
                     || (beside_lost(s, len, r->off[k], r->off[k + 1]) && utf8_start(r->out[k])
                         && !utf8_start(r->cp[k]))))
                 r->out[k] = r->cp[k];
@@ -527,6 +546,133 @@ static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *fi
     return rw->err;
 }
 
+/* A `?` of the piece that may start a run: the character before it at
+ * xs, the `?` at q, at cq in the converted text; held once its spot is. */
+typedef struct {
+    size_t xs, q, cq;
+    int held;
+} shift_spot;
+
+static int cmp_range(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Sort r->hold and merge the ranges that overlap. */
+static void hold_merge(runbuf *r)
+{
+    size_t *h = (size_t *)(void *)r->hold.p, nh = r->hold.len / (2 * sizeof *h), m = 0;
+    if (nh == 0)
+        return;
+    qsort(h, nh, 2 * sizeof *h, cmp_range);
+    for (size_t j = 1; j < nh; j++) {
+        if (h[2 * j] <= h[2 * m + 1]) {
+            if (h[2 * j + 1] > h[2 * m + 1])
+                h[2 * m + 1] = h[2 * j + 1];
+        } else {
+            m++;
+            h[2 * m] = h[2 * j];
+            h[2 * m + 1] = h[2 * j + 1];
+        }
+    }
+    r->hold.len = (m + 1) * 2 * sizeof *h;
+}
+
+/* Rounds of hold_shift_spots: a spot held puts its characters back as
+ * found, which may make a spot around it read otherwise. */
+#define HOLD_ROUNDS 4
+
+/*
+ * The spots where a later run's realigner would repair what this pass
+ * wrote, into r->hold (damage-model.md section 4).  The mojibake pass
+ * reads the characters after a `?` one byte out of step, through their
+ * GBK bytes, and a conversion changes those bytes: with --skip=punct,
+ * `好?瑴蕚渌`, which no reading ends (渌's trail byte E4 ends nothing),
+ * made `好?瑴蕚淥` (淥 9C 4F), reads in a second run as `好，準倻O`.  So
+ * the piece is converted, the realigner asked at each `?` of the result,
+ * and where it would repair, the character before the `?` and those its
+ * search read stay as found, as the mojibake pass of this run left them.
+ * A `?` the punct pass made `？` is no spot.
+ */
+static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *first)
+{
+    const char *s = rw->in;
+    size_t len = rw->len;
+    r->hold.len = 0;
+    zf_buf spots = {0}, fin = {0}, conv = {0};
+    int rc = ZHFIX_OK;
+    for (const char *p = memchr(s + 1, '?', len - 1); p && rc == ZHFIX_OK;
+         p = memchr(p + 1, '?', len - (size_t)(p + 1 - s))) {
+        shift_spot sp;
+        sp.q = (size_t)(p - s);
+        sp.xs = zf_utf8_prev(s, sp.q);
+        sp.held = 0;
+        /* after a multi-byte character or ASCII punctuation (a flattened
+         * full-width form) but a parenthesis, as pass_mojibake.c asks */
+        unsigned char b = (unsigned char)s[sp.q - 1];
+        if (b >= 0x80 || (b > 0x20 && b < 0x7F && b != '(' && b != ')' && !(b >= '0' && b <= '9')
+                          && !((b | 0x20) >= 'a' && (b | 0x20) <= 'z')))
+            rc = zf_buf_add(&spots, &sp, sizeof sp);
+    }
+    size_t nsp = spots.len / sizeof(shift_spot);
+    shift_spot *sp = (shift_spot *)(void *)spots.p;
+    for (int round = 0; round < HOLD_ROUNDS && nsp && rc == ZHFIX_OK; round++) {
+        int changed = 0, added = 0;
+        fin.len = 0;
+        rc = convert_runs(to, rw, r, first, &fin, &changed);
+        if (rc != ZHFIX_OK || !changed)
+            break;
+        /* the piece as converted, and where each `?` went */
+        const int32_t *out = (const int32_t *)(const void *)fin.p;
+        size_t i = 0, h = 0, k = 0;
+        conv.len = 0;
+        while (i < len && rc == ZHFIX_OK) {
+            if (k < nsp && sp[k].q == i)
+                sp[k++].cq = conv.len;
+            int32_t cp;
+            int l = zf_utf8_next(s + i, len - i, &cp);
+            if (cp >= 0 && zf_is_han(cp)) {
+                char u[4];
+                rc = zf_buf_add(&conv, u, (size_t)zf_utf8_put(out[h++], u));
+            } else {
+                rc = zf_buf_add(&conv, s + i, (size_t)l);
+            }
+            i += (size_t)l;
+        }
+        for (k = 0; k < nsp && rc == ZHFIX_OK; k++) {
+            if (sp[k].held)
+                continue;
+            size_t e;
+            int v = zf_gbk_shift_verdict(conv.p, conv.len, sp[k].cq, &e);
+            if (v == -2)
+                rc = ZHFIX_ENOMEM;
+            if (v != 1)
+                continue;
+            /* the same characters in the piece: a conversion is one
+             * character for one */
+            size_t o = sp[k].q, c = sp[k].cq;
+            while (c < e) {
+                int32_t cp;
+                c += (size_t)zf_utf8_next(conv.p + c, conv.len - c, &cp);
+                o += (size_t)zf_utf8_next(s + o, len - o, &cp);
+            }
+            size_t hr[2] = {sp[k].xs, o};
+            rc = zf_buf_add(&r->hold, hr, sizeof hr);
+            sp[k].held = 1;
+            added = 1;
+        }
+        if (rc == ZHFIX_OK)
+            hold_merge(r);
+        if (!added)
+            break;
+    }
+    zf_buf_free(&spots);
+    zf_buf_free(&fin);
+    zf_buf_free(&conv);
+    return rc;
+}
+
 /*
  * Convert every Han run of the piece toward `to`.  Toward Traditional the
  * document's own spelling, from this piece and those before, chooses
@@ -534,25 +680,36 @@ static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *fi
  * spelling: 鎮后鎮后山 made 鎮后鎮後山 writes 後 after 鎮, and a second
  * run made the first 后 a 後 too.  So the piece is converted, the spelling
  * read again from the result, and the result converted once more, as the
- * second run would: what comes out is what that run reads.
+ * second run would: what comes out is what that run reads.  With `shifts`
+ * (the mojibake pass runs), where its realigner would read a conversion
+ * as damage, the spot stays as found.
  */
-static int convert_piece(zhfix_script to, zf_doc *doc, zf_rw *rw, runbuf *r)
+static int convert_piece(zhfix_script to, int shifts, zf_doc *doc, zf_rw *rw, runbuf *r)
 {
-    if (to != ZHFIX_SCRIPT_HANT)
-        return convert_runs(to, rw, r, NULL, NULL, NULL);
-    if (has_annotation(rw->in, rw->len))
-        return ZHFIX_OK; /* see the header */
-    if (zf_script_doc_scan(rw->in, rw->len, NULL, &doc->spelling) != ZHFIX_OK)
-        return ZHFIX_ENOMEM;
-    r->sc.doc = &doc->spelling;
-    int changed = 0;
-    r->first.len = 0;
-    int rc = convert_runs(to, rw, r, NULL, &r->first, &changed);
-    if (rc != ZHFIX_OK || !changed)
-        return rc;
-    const int32_t *first = (const int32_t *)(const void *)r->first.p;
-    if (zf_script_doc_scan(rw->in, rw->len, first, &doc->spelling) != ZHFIX_OK)
-        return ZHFIX_ENOMEM;
+    const int32_t *first = NULL;
+    r->hold.len = 0;
+    if (to == ZHFIX_SCRIPT_HANT) {
+        if (has_annotation(rw->in, rw->len))
+            return ZHFIX_OK; /* see the header */
+        if (zf_script_doc_scan(rw->in, rw->len, NULL, &doc->spelling) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+        r->sc.doc = &doc->spelling;
+        int changed = 0;
+        r->first.len = 0;
+        int rc = convert_runs(to, rw, r, NULL, &r->first, &changed);
+        if (rc != ZHFIX_OK || !changed)
+            return rc;
+        first = (const int32_t *)(const void *)r->first.p;
+        if (zf_script_doc_scan(rw->in, rw->len, first, &doc->spelling) != ZHFIX_OK)
+            return ZHFIX_ENOMEM;
+    }
+    /* in a piece whose `?` are characters a conversion lost, the
+     * realigner reads none of them (pass_mojibake.c) */
+    if (shifts && memchr(rw->in, '?', rw->len) && !zf_qmarks_lost(rw->in, rw->len)) {
+        int rc = hold_shift_spots(to, rw, r, first);
+        if (rc != ZHFIX_OK)
+            return rc;
+    }
     return convert_runs(to, rw, r, first, NULL, NULL);
 }
 
@@ -567,7 +724,7 @@ int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         rc = decide(opt, doc, rw->in, rw->len, &r);
     zhfix_script to = doc->script_decided ? doc->script_target : ZHFIX_SCRIPT_KEEP;
     if (rc == ZHFIX_OK && (to == ZHFIX_SCRIPT_HANS || to == ZHFIX_SCRIPT_HANT))
-        rc = convert_piece(to, doc, rw, &r);
+        rc = convert_piece(to, (opt->passes & ZHFIX_PASS_MOJIBAKE) != 0, doc, rw, &r);
     runbuf_free(&r);
     return rc;
 }

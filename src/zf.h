@@ -286,6 +286,13 @@ unsigned zf_gbk_encode(int32_t cp);
  * rest; otherwise as they were. */
 int zf_gbk_realign(const char *s, size_t n, size_t q, int flat, size_t *end, char *rep,
                    size_t cap, size_t *rep_len);
+/* zf_gbk_realign()'s verdict at the `?` at s[q], without the repair,
+ * and in *read where the characters its search read end, with the one
+ * after them that an ending is scored against (q when it did not
+ * search).  A conversion of the character before the `?` or of one in
+ * s[q..*read) changes the bytes the realigner reads there; a character
+ * it only reads as context scores alike in either script. */
+int zf_gbk_shift_verdict(const char *s, size_t n, size_t q, size_t *read);
 
 /* ---- Traditional/Simplified mapping (script_map.c, tables/script_*.h) */
 
