@@ -19,7 +19,9 @@
  *    counted by zhfix_stream_bad_bytes();
  *  - nothing lost: a document decoded whole as GB18030 or UTF-16/32 with no
  *    bad bytes encodes back (zhfix_encoder) to exactly its input bytes,
- *    less the byte order mark;
+ *    less the byte order mark and the U+FEFF that start the text (the
+ *    stream drops them: written first, each would be a mark to the next
+ *    reader);
  *  - bad bytes reported means U+FFFD in the output.
  */
 #include <strings.h>
@@ -105,7 +107,13 @@ static void check_round_trip(const char *enc, const fuzz_input *in, const fuzz_s
     FUZZ_ASSERT(e, "no encoder for %s: %s", enc, zhfix_strerror(st));
     char *back = NULL;
     size_t back_len = 0, back_cap = 0, bad = 0;
-    int rc = zhfix_encoder_run(e, k->out, k->out_len, &back, &back_len, &back_cap, &bad);
+    /* then U+FEFF in enc, as often as the text starts with it */
+    int rc = zhfix_encoder_run(e, "\xEF\xBB\xBF", 3, &back, &back_len, &back_cap, &bad);
+    FUZZ_ASSERT(rc == ZHFIX_OK && back_len > 0, "U+FEFF does not encode to %s", enc);
+    while (back_len && in->len - skip >= back_len && memcmp(in->payload + skip, back, back_len) == 0)
+        skip += back_len;
+    back_len = 0;
+    rc = zhfix_encoder_run(e, k->out, k->out_len, &back, &back_len, &back_cap, &bad);
     FUZZ_ASSERT(rc == ZHFIX_OK, "decoded %s does not encode back: %s at output byte %zu", enc,
                 zhfix_strerror(rc), bad);
     size_t i = 0;
@@ -144,6 +152,12 @@ static void check_decoded(const fuzz_input *in, const fuzz_sink *k, size_t nbad,
     if (in->opt.from && strcmp(in->opt.from, "UTF-8") == 0 && !fuzz_skip("lenient")) {
         size_t want_len, want_bad;
         char *want = lenient_utf8(in->payload, in->len, &want_len, &want_bad);
+        /* less the byte order mark and the U+FEFF after it */
+        size_t marks = 0;
+        while (want_len - marks >= 3 && memcmp(want + marks, "\xEF\xBB\xBF", 3) == 0)
+            marks += 3;
+        memmove(want, want + marks, want_len - marks);
+        want_len -= marks;
         size_t i = 0;
         while (i < want_len && i < k->out_len && want[i] == k->out[i])
             i++;

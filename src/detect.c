@@ -181,8 +181,20 @@ int zf_detect(const char *s, size_t n, int final, const char *forced, zf_detecti
         det->strict = 1;
         return ZHFIX_OK;
     }
-    if (bom((const unsigned char *)s, n, det))
+    if (bom((const unsigned char *)s, n, det)) {
+        /* U+0000 is text in no encoding: a marked sample with one is
+         * binary, as an unmarked one is (written as UTF-8, without the
+         * mark, it made the next run refuse what this one repaired) */
+        size_t unit = det->bom == 3 ? 1 : det->bom;
+        for (size_t i = det->bom; i + unit <= n; i += unit) {
+            size_t k = 0;
+            while (k < unit && s[i + k] == 0)
+                k++;
+            if (k == unit)
+                return ZHFIX_EBINARY;
+        }
         return ZHFIX_OK;
+    }
     int partial = !final;
     /* A sample cut from a longer input ends inside a line (perhaps inside a
      * character): judge the complete lines only, where there are some. */

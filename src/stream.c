@@ -13,8 +13,8 @@
  * Memory is bounded by the window.
  *
  * Whether the output is the input's own bytes (zhfix_stream_changed) is
- * plain for UTF-8: any edit, any byte replaced or BOM dropped makes it
- * differ, and nothing else does.  Another encoding decodes to other bytes,
+ * plain for UTF-8: any edit, any byte replaced, a BOM or a leading U+FEFF
+ * dropped makes it differ, and nothing else does.  Another encoding decodes to other bytes,
  * but a repair can turn them back: UTF-8 read as GBK and repaired gives
  * the raw bytes themselves.  So there the decoded raw bytes are kept until
  * the output has been compared with them, or has differed once.
@@ -52,6 +52,8 @@ struct zhfix_stream {
     size_t bytes_in, bytes_out;
     int edited;
     int same;           /* SAME_*: the output compared with the raw bytes */
+    int started;        /* the text's start is past its leading U+FEFF */
+    int marks;          /* leading U+FEFF were dropped */
 };
 
 zhfix_stream *zhfix_stream_new(const zhfix_ctx *ctx, zhfix_sink sink, void *arg)
@@ -190,9 +192,40 @@ static size_t long_line_cut(const char *t, size_t limit)
     return i ? i : limit;
 }
 
+/*
+ * A U+FEFF that starts the text is a byte order mark, whatever its
+ * encoding: the decoder drops a mark of the input's own encoding, and this
+ * drops the U+FEFF that come after it (a file marked twice) or that
+ * another encoding decodes to (FF FE 00 00 read as UTF-16LE is a mark and
+ * U+0000; GB18030's 84 31 95 33).  Written as UTF-8 at the start of the
+ * output, each would be a mark the next reader drops, so `zhfix | zhfix`
+ * would change the text again.  Called before the first piece is cut,
+ * when that piece is as long as it will be (PIECE_MIN or the end): the
+ * same text however the input was fed.  Returns 0 when the start is still
+ * to come.
+ */
+static int drop_leading_marks(zhfix_stream *s, int final)
+{
+    size_t m = 0;
+    while (s->text.len - m >= 3 && memcmp(s->text.p + m, "\xEF\xBB\xBF", 3) == 0)
+        m += 3;
+    if (m) {
+        memmove(s->text.p, s->text.p + m, s->text.len - m);
+        s->text.len -= m;
+        s->text_plain = 0;
+        s->marks = 1;
+    }
+    s->started = s->text.len > 0 || final;
+    return s->started;
+}
+
 static int process(zhfix_stream *s, int final)
 {
     while (s->text.len > 0) {
+        if (!s->started && ((!final && s->text.len <= PIECE_MIN) || !drop_leading_marks(s, final)))
+            break;
+        if (s->text.len == 0)
+            break;
         const char *t = s->text.p;
         size_t len = s->text.len, cut = 0;
         if (len <= PIECE_MIN) {
@@ -319,7 +352,7 @@ int zhfix_stream_changed(const zhfix_stream *s)
 {
     if (s && s->same != SAME_UNTRACKED)
         return s->same == SAME_NOT || s->bytes_out != s->bytes_in;
-    return s && (s->edited || (s->dec_open && !s->dec.identity));
+    return s && (s->edited || s->marks || (s->dec_open && !s->dec.identity));
 }
 
 size_t zhfix_stream_bad_bytes(const zhfix_stream *s, size_t *first_offset)

@@ -82,8 +82,9 @@ const char *zhfix_edit_kind_name(int kind);
 
 /*
  * One change.  Offsets are byte offsets from the start of the stream:
- * in_* into the decoded input (UTF-8; identical to the raw bytes when the
- * input was UTF-8 without BOM), out_* into the output.  line is 1-based; col
+ * in_* into the decoded input (UTF-8, without the U+FEFF that start it;
+ * identical to the raw bytes when the input was UTF-8 without BOM), out_*
+ * into the output.  line is 1-based; col
  * is the 1-based character column of in_start within its line.  before and
  * after are the replaced and the replacing UTF-8 text (not NUL-terminated).
  * An UNRESOLVED edit has before == after: it marks damage left alone.
@@ -160,7 +161,8 @@ int zhfix_stream_end(zhfix_stream *s);
 const char *zhfix_stream_encoding(const zhfix_stream *s);
 
 /* Non-zero when the output differs from the raw input bytes (an edit, a
- * non-UTF-8 input, a BOM removed or an undecodable byte replaced). */
+ * non-UTF-8 input, a BOM or a leading U+FEFF removed or an undecodable
+ * byte replaced). */
 int zhfix_stream_changed(const zhfix_stream *s);
 
 /* Undecodable bytes: how many there were and the raw byte offset of the

@@ -161,6 +161,13 @@ run "$D/bin.dat" "$D/ascii.txt"
 t "binary input: exit 3, an error naming the file" \
     '[ $rc = 3 ] && grep -q "^zhfix: $D/bin.dat: binary" "$TMP/err"'
 t "binary input: the other files are still processed" 'same "$TMP/out" "$D/ascii.txt"'
+# U+0000 behind a byte order mark: binary too (its UTF-8, written without
+# the mark, is what the next run refuses)
+printf '\377\376a\000\000\000b\000\n\000' > "$D/bom-nul16.dat"
+printf '\357\273\277a\000b\n' > "$D/bom-nul8.dat"
+run "$D/bom-nul16.dat" "$D/bom-nul8.dat" "$D/ascii.txt"
+t "U+0000 after a byte order mark (UTF-16LE, UTF-8): binary, exit 3" \
+    '[ $rc = 3 ] && grep -q "^zhfix: $D/bom-nul16.dat: binary" "$TMP/err" && grep -q "^zhfix: $D/bom-nul8.dat: binary" "$TMP/err" && same "$TMP/out" "$D/ascii.txt"'
 cp "$D/bin.dat" "$D/bin2.dat"
 old_time "$D/bin2.dat"
 before=$(state "$D/bin2.dat")
