@@ -137,6 +137,18 @@ static size_t held_from(const zf_rw *rw, size_t pos)
     return lo;
 }
 
+/* The first earlier edit of the wanted sort (noted damage, or a repair)
+ * whose output span overlaps [from, to). */
+static const zhfix_edit *held_overlap(const zf_rw *rw, size_t from, size_t to, int noted)
+{
+    for (size_t k = held_from(rw, from); k < rw->nheld && rw->held[k].out_start < to; k++) {
+        const zhfix_edit *e = &rw->held[k];
+        if ((e->kind == ZHFIX_EDIT_UNRESOLVED) == noted && e->out_start < e->out_end)
+            return e;
+    }
+    return NULL;
+}
+
 int zf_rw_held_span(const zf_rw *rw, size_t from, size_t to, size_t *start, size_t *end)
 {
     for (size_t k = held_from(rw, from); k < rw->nheld && rw->held[k].out_start < to; k++) {
@@ -152,8 +164,20 @@ int zf_rw_held_span(const zf_rw *rw, size_t from, size_t to, size_t *start, size
 
 int zf_rw_held(const zf_rw *rw, size_t start, size_t end)
 {
-    size_t a, b;
-    return zf_rw_held_span(rw, start, end, &a, &b);
+    return held_overlap(rw, start, end, 1) != NULL;
+}
+
+int zf_rw_rewritten(const zf_rw *rw, size_t start, size_t end)
+{
+    return held_overlap(rw, start, end, 0) != NULL;
+}
+
+int zf_rw_replaced_after(const zf_rw *rw, size_t pos)
+{
+    for (size_t k = rw->ed->n; k-- > 0 && rw->ed->v[k].in_end > pos;)
+        if (rw->ed->v[k].kind != ZHFIX_EDIT_UNRESOLVED)
+            return 1;
+    return 0;
 }
 
 int zf_rw_finish(zf_rw *rw)

@@ -2535,6 +2535,14 @@ static size_t try_rare(scan *sc, size_t from, size_t i, size_t le, int *err)
     return gbk_utf8ish(c) ? try_utf8_as_gbk(sc, from, i, le, err) : i;
 }
 
+/* In a later round, is the `?` at q one an earlier round passed over: the
+ * character before it is an earlier round's repair, the `?` is not? */
+static int passed_over(const zf_rw *rw, size_t q)
+{
+    return q > 0 && zf_rw_rewritten(rw, zf_utf8_prev(rw->in, q), q)
+        && !zf_rw_rewritten(rw, q, q + 1) && !zf_rw_held(rw, q, q + 1);
+}
+
 /* Mechanism 1: the `?` at q.  Returns where scanning goes on. */
 static size_t try_shift(scan *sc, size_t q, int *err)
 {
@@ -2553,6 +2561,13 @@ static size_t try_shift(scan *sc, size_t q, int *err)
     if (b < 0x80 && !(b > 0x20 && b < 0x7F && b != '(' && b != ')'
                       && !(b >= '0' && b <= '9') && !((b | 0x20) >= 'a' && (b | 0x20) <= 'z')))
         return q + 1;
+    /* the character before is the bridge's evidence: where a repair of
+     * this run rewrote it, the realigner would read bytes the output no
+     * longer has; the spot waits for the next run (pipeline.c), which
+     * reads the repair (a second zhfix would, and decide otherwise) */
+    size_t xs = zf_utf8_prev(s, q);
+    if (zf_rw_replaced_after(sc->rw, xs))
+        return q + 1;
     char rep[1024];
     size_t end = q, rl = 0;
     int v = zf_gbk_realign(s, sc->n, q, sc->flat, &end, rep, sizeof rep, &rl);
@@ -2566,9 +2581,9 @@ static size_t try_shift(scan *sc, size_t q, int *err)
         /* the note starts at the character before the `?`: its trail byte
          * is the bridge's first, so it is part of the evidence (and a
          * later pass that left it alone, 边 or 邊, keeps the spot what
-         * it was for the next run) */
-        size_t xs = zf_utf8_prev(s, q);
-        zf_rw_note(sc->rw, xs >= sc->rw->pos ? xs : q, end);
+         * it was for the next run) - unless an earlier run's repair wrote
+         * it, which the note would merge with */
+        zf_rw_note(sc->rw, xs >= sc->rw->pos && !zf_rw_rewritten(sc->rw, xs, q) ? xs : q, end);
     } else {
         return q + 1;
     }
@@ -2598,7 +2613,9 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
     (void)opt;
     /* a later round (pipeline.c) leaves the `?` spots alone: the realigner
-     * decides each of them once, with all its evidence */
+     * decides each of them once, with all its evidence - but for those an
+     * earlier round passed over because it rewrote their evidence
+     * (try_shift()) */
     int later = doc->mojibake_round > 0;
     scan sc = {rw->in, rw->len, rw, 0, 0, {NULL, 0, 0, 0}, {NULL, NULL, NULL, NULL, 0, 0, 0, 0},
                {NULL, NULL}, -1, doc->fullwidth_in == 0};
@@ -2613,7 +2630,8 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         while (i < le && err == ZHFIX_OK) {
             unsigned char c = (unsigned char)s[i];
             if (c < 0x80) {
-                i = c == '?' && !later ? try_shift(&sc, i, &err) : skip_ascii(s, i + 1, le);
+                i = c == '?' && (!later || passed_over(rw, i)) ? try_shift(&sc, i, &err)
+                                                               : skip_ascii(s, i + 1, le);
                 continue;
             }
             int32_t cp;

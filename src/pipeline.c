@@ -229,7 +229,9 @@ int zf_pipeline_run(zf_pipeline *p, const zhfix_options *opt, zf_doc *doc,
          * way, comes back one layer a run where the layers do not line
          * up: the mojibake pass runs again over what it wrote while that
          * repairs more (at most MOJIBAKE_ROUNDS runs), so that zhfix's
-         * output is not repaired further by another zhfix. */
+         * output is not repaired further by another zhfix.  A `?` spot
+         * whose evidence a repair of one run rewrote is decided by the
+         * next (pass_mojibake.c, try_shift()). */
         if (passes[i].bit == ZHFIX_PASS_MOJIBAKE && ++round < MOJIBAKE_ROUNDS
             && has_repair(&p->stage))
             goto again;

@@ -159,6 +159,11 @@ void zf_rw_note(zf_rw *rw, size_t start, size_t end);
 /* Whether input [start, end) overlaps damage an earlier pass noted and
  * left as found. */
 int zf_rw_held(const zf_rw *rw, size_t start, size_t end);
+/* Whether input [start, end) overlaps text an earlier pass rewrote (a
+ * repair, not a note). */
+int zf_rw_rewritten(const zf_rw *rw, size_t start, size_t end);
+/* Whether this pass has replaced input after pos (a repair, not a note). */
+int zf_rw_replaced_after(const zf_rw *rw, size_t pos);
 /* The first such damage that overlaps [from, to), clipped to it, in
  * *start and *end; 0 when there is none. */
 int zf_rw_held_span(const zf_rw *rw, size_t from, size_t to, size_t *start, size_t *end);
