@@ -7,6 +7,7 @@
  *
  *   int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
  *   unsigned zf_gbk_encode(int32_t cp);
+ *   int zf_gbk_utf8ish(int32_t cp);
  *   int zf_gbk_realign(const char *s, size_t n, size_t q, int flat,
  *                      size_t *end, char *rep, size_t cap, size_t *rep_len);
  *   int zf_gbk_shift_verdict(const char *s, size_t n, size_t q, size_t *read);
@@ -105,6 +106,16 @@ unsigned zf_gbk_encode(int32_t cp)
     if (cp < 0 || cp > 0xFFFF)
         return 0;
     return zf_gbk_enc_stage2[(size_t)zf_gbk_enc_stage1[cp >> 8] * 256 + (size_t)(cp & 0xFF)];
+}
+
+int zf_gbk_utf8ish(int32_t cp)
+{
+    unsigned code = zf_gbk_encode(cp);
+    if (code <= 0xFF)
+        return 0;
+    unsigned a = code >> 8, b = code & 0xFF;
+    return ((a >= 0x80 && a <= 0xBF) || (a >= 0xC2 && a <= 0xF4))
+        && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
 }
 
 /* ---- the realigner --------------------------------------------------- */

@@ -1649,20 +1649,6 @@ static size_t try_codepage(scan *sc, size_t from, size_t i, size_t le, int *err)
     return j;
 }
 
-/* Both bytes of cp's GBK code can be UTF-8 bytes of a multi-byte
- * character (leads C2-F4, continuations 80-BF); or the first can, and
- * the second is ASCII: the last byte of a UTF-8 character read with the
- * ASCII character after it (有“r, E2 80 9C 72: `鈥€渞`, 渞 is 9C 72). */
-static int gbk_utf8ish(int32_t cp)
-{
-    unsigned code = zf_gbk_encode(cp);
-    if (code <= 0xFF)
-        return 0;
-    unsigned a = code >> 8, b = code & 0xFF;
-    return ((a >= 0x80 && a <= 0xBF) || (a >= 0xC2 && a <= 0xF4))
-        && ((b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF4) || (b >= 0x40 && b < 0x7F));
-}
-
 static int open_before(const scan *sc, size_t at);
 
 /* Whether offset o is one of flip[0..nflip). */
@@ -1743,7 +1729,7 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
              * is a common UTF-8 continuation byte (一 is E4 B8 80:
              * `涓€` is 一 and the first byte of the next character) */
             code = 0x80;
-        } else if (gbk_utf8ish(c)) {
+        } else if (zf_gbk_utf8ish(c)) {
             code = zf_gbk_encode(c);
             /* rare: a rare Han character, or kana, Greek, Cyrillic, a box
              * drawing piece among Han characters (UTF-8 continuation
@@ -1804,7 +1790,7 @@ static int seen_build(scan *sc)
             && zf_lm_char_cost(c) < 150 && pair_add(p, prev, c))
             return -1;
         prev = c;
-        unsigned code = c == 0x20AC ? 0x80 : gbk_utf8ish(c) ? zf_gbk_encode(c) : 0;
+        unsigned code = c == 0x20AC ? 0x80 : zf_gbk_utf8ish(c) ? zf_gbk_encode(c) : 0;
         if (!code) {
             nbuf = 0;
             dprev = -1;
@@ -1896,7 +1882,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
             a += 3 * (size_t)LOST_MAX;
             break;
         }
-        if ((!gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC) || c == 0xFF1F) {
+        if ((!zf_gbk_utf8ish(c) && c != 0xFFFD && c != 0x20AC) || c == 0xFF1F) {
             /* a letter or a space, or a character no such run holds; not
              * a digit or a mark, which may be a garbled full-width form
              * flattened (`，` A3 AC), nor a `?` a decoder wrote; a `？`
@@ -1918,7 +1904,7 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
     while (as_written && a < le) {
         int32_t c;
         int l = zf_utf8_next(sc->s + a, le - a, &c);
-        unsigned lead = c == 0x20AC ? 0x80 : gbk_utf8ish(c) ? zf_gbk_encode(c) >> 8 : 0;
+        unsigned lead = c == 0x20AC ? 0x80 : zf_gbk_utf8ish(c) ? zf_gbk_encode(c) >> 8 : 0;
         if (lead < 0x80 || lead > 0xBF)
             break;
         a += (size_t)l;
@@ -2532,7 +2518,7 @@ static size_t try_rare(scan *sc, size_t from, size_t i, size_t le, int *err)
         return j;
     int32_t c;
     zf_utf8_next(sc->s + i, le - i, &c);
-    return gbk_utf8ish(c) ? try_utf8_as_gbk(sc, from, i, le, err) : i;
+    return zf_gbk_utf8ish(c) ? try_utf8_as_gbk(sc, from, i, le, err) : i;
 }
 
 /* In a later round, is the `?` at q one an earlier round passed over: the
@@ -2650,7 +2636,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                                | ((unsigned char)s[i + 2] & 0x3F));
                 l = 3;
                 size_t nx = i + 3;
-                if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp)))
+                if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (zf_gbk_utf8ish(cp) || big5_of(cp)))
                     nx = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
                 i = nx > i ? nx : i + 3;
                 continue;
@@ -2664,7 +2650,7 @@ int zf_pass_mojibake(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
                  * a CP1252 extra only before Latin-1 (`â€œ` starts with â,
                  * so this is for a run that starts with the extra) */
                 next = try_codepage(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
-            } else if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (gbk_utf8ish(cp) || big5_of(cp))) {
+            } else if (cp >= 0x3400 && zf_lm_char_cost(cp) >= 150 && (zf_gbk_utf8ish(cp) || big5_of(cp))) {
                 next = try_rare(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);
             } else if (cp == 0xFFFD) {
                 next = try_big5(&sc, rw->pos > ls ? rw->pos : ls, i, le, &err);

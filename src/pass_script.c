@@ -441,12 +441,39 @@ static int has_annotation(const char *s, size_t len)
     return 0;
 }
 
-/* Whether the character at [a, b) of s[0..len) stands beside a U+FFFD,
- * bytes a decoder lost. */
-static int beside_lost(const char *s, size_t len, size_t a, size_t b)
+/* The most ASCII marks, digits and letters between a character and the
+ * lost bytes hold_island_spots() looks at: a run of UTF-8 read as GBK
+ * goes on over them (pass_mojibake.c), `会(�` as well as `会�`. */
+#define LOST_REACH 4
+
+static int is_fffd(const char *s, size_t len, size_t at)
 {
-    return (a >= 3 && memcmp(s + a - 3, "\xEF\xBF\xBD", 3) == 0)
-        || (b + 3 <= len && memcmp(s + b, "\xEF\xBF\xBD", 3) == 0);
+    return at + 3 <= len && memcmp(s + at, "\xEF\xBF\xBD", 3) == 0;
+}
+
+static int reach_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7F && c != '?';
+}
+
+/* Whether the character at [a, b) of s[0..len) stands beside a U+FFFD,
+ * bytes a decoder lost, with at most `reach` ASCII characters of a run
+ * between. */
+static int beside_lost(const char *s, size_t len, size_t a, size_t b, int reach)
+{
+    for (int k = 0; k <= reach && a >= 3; k++, a--) {
+        if (is_fffd(s, len, a - 3))
+            return 1;
+        if (!reach_char((unsigned char)s[a - 1]))
+            break;
+    }
+    for (int k = 0; k <= reach && b < len; k++, b++) {
+        if (is_fffd(s, len, b))
+            return 1;
+        if (!reach_char((unsigned char)s[b]))
+            break;
+    }
+    return 0;
 }
 
 /* Whether c's GBK bytes are the first two of a UTF-8 character of three
@@ -457,6 +484,7 @@ static int utf8_start(int32_t c)
     unsigned g = zf_gbk_encode(c);
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
 }
+
 
 /* Whether [a, b) overlaps a range of r->hold. */
 static int shift_held(const runbuf *r, size_t a, size_t b)
@@ -516,7 +544,7 @@ static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *fi
             if (r->out[k] != r->cp[k]
                 && (zf_rw_held(rw, r->off[k], r->off[k + 1])
                     || shift_held(r, r->off[k], r->off[k + 1])
-                    || (beside_lost(s, len, r->off[k], r->off[k + 1]) && utf8_start(r->out[k])
+                    || (beside_lost(s, len, r->off[k], r->off[k + 1], 0) && utf8_start(r->out[k])
                         && !utf8_start(r->cp[k]))))
                 r->out[k] = r->cp[k];
         if (keep) {
@@ -579,9 +607,34 @@ static void hold_merge(runbuf *r)
     r->hold.len = (m + 1) * 2 * sizeof *h;
 }
 
-/* Rounds of hold_shift_spots: a spot held puts its characters back as
- * found, which may make a spot around it read otherwise. */
+/* Rounds of hold_shift_spots and hold_island_spots: a spot held puts its
+ * characters back as found, which may make a spot around it read
+ * otherwise. */
 #define HOLD_ROUNDS 4
+
+/* The piece s[0..len) with its Han characters replaced by out[] (one for
+ * one, in order) into conv, and where each of the nsp `?` spots went. */
+static int build_conv(const char *s, size_t len, const int32_t *out, zf_buf *conv,
+                      shift_spot *sp, size_t nsp)
+{
+    size_t i = 0, h = 0, k = 0;
+    int rc = ZHFIX_OK;
+    conv->len = 0;
+    while (i < len && rc == ZHFIX_OK) {
+        if (k < nsp && sp[k].q == i)
+            sp[k++].cq = conv->len;
+        int32_t cp;
+        int l = zf_utf8_next(s + i, len - i, &cp);
+        if (cp >= 0 && zf_is_han(cp)) {
+            char u[4];
+            rc = zf_buf_add(conv, u, (size_t)zf_utf8_put(out[h++], u));
+        } else {
+            rc = zf_buf_add(conv, s + i, (size_t)l);
+        }
+        i += (size_t)l;
+    }
+    return rc;
+}
 
 /*
  * The spots where a later run's realigner would repair what this pass
@@ -623,24 +676,8 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
         rc = convert_runs(to, rw, r, first, &fin, &changed);
         if (rc != ZHFIX_OK || !changed)
             break;
-        /* the piece as converted, and where each `?` went */
-        const int32_t *out = (const int32_t *)(const void *)fin.p;
-        size_t i = 0, h = 0, k = 0;
-        conv.len = 0;
-        while (i < len && rc == ZHFIX_OK) {
-            if (k < nsp && sp[k].q == i)
-                sp[k++].cq = conv.len;
-            int32_t cp;
-            int l = zf_utf8_next(s + i, len - i, &cp);
-            if (cp >= 0 && zf_is_han(cp)) {
-                char u[4];
-                rc = zf_buf_add(&conv, u, (size_t)zf_utf8_put(out[h++], u));
-            } else {
-                rc = zf_buf_add(&conv, s + i, (size_t)l);
-            }
-            i += (size_t)l;
-        }
-        for (k = 0; k < nsp && rc == ZHFIX_OK; k++) {
+        rc = build_conv(s, len, (const int32_t *)(const void *)fin.p, &conv, sp, nsp);
+        for (size_t k = 0; k < nsp && rc == ZHFIX_OK; k++) {
             if (sp[k].held)
                 continue;
             size_t e;
@@ -673,6 +710,130 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
     return rc;
 }
 
+/* Whether writing `to` for `from` gives a run of UTF-8 read as GBK
+ * (pass_mojibake.c, mechanism 3) bytes it did not have: the first two of
+ * a three-byte UTF-8 character, or any such a run takes in (會, 95 FE,
+ * ends a run; 会, BB E1, joins it to what comes before and after). */
+static int reads_as_utf8(int32_t from, int32_t to)
+{
+    return (utf8_start(to) && !utf8_start(from)) || (zf_gbk_utf8ish(to) && !zf_gbk_utf8ish(from));
+}
+
+/* Whether s[0..len) holds a U+FFFD. */
+static int has_lost(const char *s, size_t len)
+{
+    for (const char *p = s, *e = s + len; (p = memchr(p, 0xEF, (size_t)(e - p))) != NULL; p++)
+        if (e - p >= 3 && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] == 0xBD)
+            return 1;
+    return 0;
+}
+
+/* A converted character near lost bytes: its place in the piece, and its
+ * line. */
+typedef struct {
+    size_t a, b, line;
+} island_cand;
+
+/* The lines of s[0..len) on which the mojibake pass repairs something
+ * (not only notes damage), marked in the bitmap `lines`. */
+static int repaired_lines(const zhfix_options *opt, zf_doc *doc, const char *s, size_t len,
+                          zf_buf *lines)
+{
+    zf_buf out = {0};
+    zf_edits ed = {0};
+    zf_rw rw;
+    zf_rw_init(&rw, s, len, &out, &ed);
+    int rc = zf_pass_mojibake(opt, doc, &rw);
+    if (rc == ZHFIX_OK)
+        rc = rw.err;
+    size_t line = 0, at = 0;
+    for (size_t k = 0; k < ed.n && rc == ZHFIX_OK; k++) {
+        if (ed.v[k].kind == ZHFIX_EDIT_UNRESOLVED)
+            continue;
+        for (; at < ed.v[k].in_start; at++)
+            line += s[at] == '\n';
+        size_t byte = line / 8;
+        while (lines->len <= byte && rc == ZHFIX_OK)
+            rc = zf_buf_add(lines, "", 1);
+        if (rc == ZHFIX_OK)
+            lines->p[byte] = (char)((unsigned char)lines->p[byte] | 1u << (line % 8));
+    }
+    zf_buf_free(&out);
+    zf_edits_free(&ed);
+    return rc;
+}
+
+/*
+ * The characters near lost bytes whose conversion a later run's mojibake
+ * pass would read as garbled UTF-8 and repair, into r->hold.  A run of
+ * UTF-8 read as GBK goes on over characters whose GBK bytes could be
+ * UTF-8's and over ASCII: `他岱會(�(huì)�瀸��` converted to Simplified
+ * puts 会 (BB E1) where 會 (95 FE) ended the run, and a second run read
+ * the longer run as 枌 and lost bytes.  So the piece is converted, the
+ * mojibake pass run over the result, and on each line it would repair,
+ * the conversions near a U+FFFD (at most LOST_REACH ASCII characters
+ * between) that give such a run bytes it did not have stay as found.
+ * Rounds as for hold_shift_spots.
+ */
+static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *doc,
+                             zf_rw *rw, runbuf *r, const int32_t *first)
+{
+    const char *s = rw->in;
+    size_t len = rw->len;
+    zf_buf fin = {0}, conv = {0}, cands = {0}, lines = {0};
+    int rc = ZHFIX_OK;
+    for (int round = 0; round < HOLD_ROUNDS && rc == ZHFIX_OK; round++) {
+        int changed = 0, added = 0;
+        fin.len = 0;
+        rc = convert_runs(to, rw, r, first, &fin, &changed);
+        if (rc != ZHFIX_OK || !changed)
+            break;
+        const int32_t *out = (const int32_t *)(const void *)fin.p;
+        cands.len = 0;
+        size_t i = 0, h = 0, line = 0;
+        while (i < len && rc == ZHFIX_OK) {
+            int32_t cp;
+            int l = zf_utf8_next(s + i, len - i, &cp);
+            if (cp >= 0 && zf_is_han(cp)) {
+                int32_t to_cp = out[h++];
+                if (to_cp != cp && reads_as_utf8(cp, to_cp)
+                    && beside_lost(s, len, i, i + (size_t)l, LOST_REACH)
+                    && !shift_held(r, i, i + (size_t)l)) {
+                    island_cand c = {i, i + (size_t)l, line};
+                    rc = zf_buf_add(&cands, &c, sizeof c);
+                }
+            }
+            line += cp == '\n';
+            i += (size_t)l;
+        }
+        size_t nc = cands.len / sizeof(island_cand);
+        if (rc != ZHFIX_OK || nc == 0)
+            break;
+        lines.len = 0;
+        if ((rc = build_conv(s, len, out, &conv, NULL, 0)) != ZHFIX_OK
+            || (rc = repaired_lines(opt, doc, conv.p, conv.len, &lines)) != ZHFIX_OK)
+            break;
+        const island_cand *c = (const island_cand *)(const void *)cands.p;
+        for (size_t k = 0; k < nc && rc == ZHFIX_OK; k++) {
+            size_t byte = c[k].line / 8;
+            if (byte < lines.len && ((unsigned char)lines.p[byte] >> (c[k].line % 8) & 1)) {
+                size_t hr[2] = {c[k].a, c[k].b};
+                rc = zf_buf_add(&r->hold, hr, sizeof hr);
+                added = 1;
+            }
+        }
+        if (rc == ZHFIX_OK)
+            hold_merge(r);
+        if (!added)
+            break;
+    }
+    zf_buf_free(&fin);
+    zf_buf_free(&conv);
+    zf_buf_free(&cands);
+    zf_buf_free(&lines);
+    return rc;
+}
+
 /*
  * Convert every Han run of the piece toward `to`.  Toward Traditional the
  * document's own spelling, from this piece and those before, chooses
@@ -684,8 +845,10 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
  * (the mojibake pass runs), where its realigner would read a conversion
  * as damage, the spot stays as found.
  */
-static int convert_piece(zhfix_script to, int shifts, zf_doc *doc, zf_rw *rw, runbuf *r)
+static int convert_piece(zhfix_script to, const zhfix_options *opt, zf_doc *doc, zf_rw *rw,
+                         runbuf *r)
 {
+    int shifts = (opt->passes & ZHFIX_PASS_MOJIBAKE) != 0;
     const int32_t *first = NULL;
     r->hold.len = 0;
     if (to == ZHFIX_SCRIPT_HANT) {
@@ -710,6 +873,11 @@ static int convert_piece(zhfix_script to, int shifts, zf_doc *doc, zf_rw *rw, ru
         if (rc != ZHFIX_OK)
             return rc;
     }
+    if (shifts && has_lost(rw->in, rw->len)) {
+        int rc = hold_island_spots(to, opt, doc, rw, r, first);
+        if (rc != ZHFIX_OK)
+            return rc;
+    }
     return convert_runs(to, rw, r, first, NULL, NULL);
 }
 
@@ -724,7 +892,7 @@ int zf_pass_script(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
         rc = decide(opt, doc, rw->in, rw->len, &r);
     zhfix_script to = doc->script_decided ? doc->script_target : ZHFIX_SCRIPT_KEEP;
     if (rc == ZHFIX_OK && (to == ZHFIX_SCRIPT_HANS || to == ZHFIX_SCRIPT_HANT))
-        rc = convert_piece(to, (opt->passes & ZHFIX_PASS_MOJIBAKE) != 0, doc, rw, &r);
+        rc = convert_piece(to, opt, doc, rw, &r);
     runbuf_free(&r);
     return rc;
 }

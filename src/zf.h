@@ -282,6 +282,12 @@ int32_t zf_gbk_decode2(unsigned lead, unsigned trail);
 /* The GBK code of cp: lead << 8 | trail; below 0x100 a single byte (ASCII,
  * or 0x80 for U+20AC as code page 936 has it); 0 when GBK has none. */
 unsigned zf_gbk_encode(int32_t cp);
+/* Both bytes of cp's GBK code can be UTF-8 bytes of a multi-byte
+ * character (leads C2-F4, continuations 80-BF); or the first can, and
+ * the second is ASCII: the last byte of a UTF-8 character read with the
+ * ASCII character after it (有“r, E2 80 9C 72: `鈥€渞`, 渞 is 9C 72).
+ * Such characters make up UTF-8 read as GBK (pass_mojibake.c). */
+int zf_gbk_utf8ish(int32_t cp);
 /* Realign a run of GBK decoded one byte out of step that starts at the `?`
  * at s[q] (damage-model.md section 4).  Returns 1 with the repair in
  * rep[0..*rep_len) for s[q..*end), -1 for damage it cannot repair with
