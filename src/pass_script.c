@@ -441,9 +441,10 @@ static int has_annotation(const char *s, size_t len)
     return 0;
 }
 
-/* The most ASCII marks, digits and letters between a character and the
- * lost bytes hold_island_spots() looks at: a run of UTF-8 read as GBK
- * goes on over them (pass_mojibake.c), `会(�` as well as `会�`. */
+/* The most characters between a character and the lost bytes
+ * hold_island_spots() looks at: a run of UTF-8 read as GBK goes on over
+ * ASCII and over characters whose GBK bytes could be UTF-8's
+ * (pass_mojibake.c): `会(�`, `书（ì）�` as well as `会�`. */
 #define LOST_REACH 4
 
 static int is_fffd(const char *s, size_t len, size_t at)
@@ -451,27 +452,35 @@ static int is_fffd(const char *s, size_t len, size_t at)
     return at + 3 <= len && memcmp(s + at, "\xEF\xBF\xBD", 3) == 0;
 }
 
-static int reach_char(unsigned char c)
+/* Whether such a run goes on over c. */
+static int run_char(int32_t c)
 {
-    return c > 0x20 && c < 0x7F && c != '?';
+    return (c > 0x20 && c < 0x7F && c != '?') || c == 0x20AC || zf_gbk_utf8ish(c);
 }
 
 /* Whether the character at [a, b) of s[0..len) stands beside a U+FFFD,
- * bytes a decoder lost, with at most `reach` ASCII characters of a run
+ * bytes a decoder lost, with at most `reach` characters of such a run
  * between. */
 static int beside_lost(const char *s, size_t len, size_t a, size_t b, int reach)
 {
-    for (int k = 0; k <= reach && a >= 3; k++, a--) {
+    for (int k = 0; k <= reach && a >= 3; k++) {
         if (is_fffd(s, len, a - 3))
             return 1;
-        if (!reach_char((unsigned char)s[a - 1]))
+        size_t p = zf_utf8_prev(s, a);
+        int32_t c;
+        zf_utf8_next(s + p, a - p, &c);
+        if (!run_char(c))
             break;
+        a = p;
     }
-    for (int k = 0; k <= reach && b < len; k++, b++) {
+    for (int k = 0; k <= reach && b < len; k++) {
         if (is_fffd(s, len, b))
             return 1;
-        if (!reach_char((unsigned char)s[b]))
+        int32_t c;
+        int l = zf_utf8_next(s + b, len - b, &c);
+        if (!run_char(c))
             break;
+        b += (size_t)l;
     }
     return 0;
 }
@@ -728,16 +737,16 @@ static int has_lost(const char *s, size_t len)
     return 0;
 }
 
-/* A converted character near lost bytes: its place in the piece, and its
- * line. */
+/* A converted character near lost bytes: its place in the piece and in
+ * the piece as converted. */
 typedef struct {
-    size_t a, b, line;
+    size_t a, b, ca, cb;
 } island_cand;
 
-/* The lines of s[0..len) on which the mojibake pass repairs something
- * (not only notes damage), marked in the bitmap `lines`. */
-static int repaired_lines(const zhfix_options *opt, zf_doc *doc, const char *s, size_t len,
-                          zf_buf *lines)
+/* The spans of s[0..len) that the mojibake pass repairs (not only notes
+ * as damage), as pairs of offsets into `spans`, in order. */
+static int repaired_spans(const zhfix_options *opt, zf_doc *doc, const char *s, size_t len,
+                          zf_buf *spans)
 {
     zf_buf out = {0};
     zf_edits ed = {0};
@@ -746,21 +755,46 @@ static int repaired_lines(const zhfix_options *opt, zf_doc *doc, const char *s, 
     int rc = zf_pass_mojibake(opt, doc, &rw);
     if (rc == ZHFIX_OK)
         rc = rw.err;
-    size_t line = 0, at = 0;
     for (size_t k = 0; k < ed.n && rc == ZHFIX_OK; k++) {
-        if (ed.v[k].kind == ZHFIX_EDIT_UNRESOLVED)
-            continue;
-        for (; at < ed.v[k].in_start; at++)
-            line += s[at] == '\n';
-        size_t byte = line / 8;
-        while (lines->len <= byte && rc == ZHFIX_OK)
-            rc = zf_buf_add(lines, "", 1);
-        if (rc == ZHFIX_OK)
-            lines->p[byte] = (char)((unsigned char)lines->p[byte] | 1u << (line % 8));
+        size_t sp[2] = {ed.v[k].in_start, ed.v[k].in_end};
+        if (ed.v[k].kind != ZHFIX_EDIT_UNRESOLVED)
+            rc = zf_buf_add(spans, sp, sizeof sp);
     }
     zf_buf_free(&out);
     zf_edits_free(&ed);
     return rc;
+}
+
+/* The most bytes a stretch of run characters is followed for, each way
+ * (pass_mojibake.c's runs hold at most 512 characters). */
+#define STRETCH_MAX 2048
+
+/* Whether the stretch of characters a run of UTF-8 read as GBK goes on
+ * over (and U+FFFD) around [a, b) of s[0..len) overlaps a span of
+ * spans[0..n). */
+static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, const size_t *spans,
+                            size_t n)
+{
+    size_t lo = a, hi = b;
+    while (lo > 0 && a - lo < STRETCH_MAX) {
+        size_t p = zf_utf8_prev(s, lo);
+        int32_t c;
+        zf_utf8_next(s + p, lo - p, &c);
+        if (c != 0xFFFD && !run_char(c))
+            break;
+        lo = p;
+    }
+    while (hi < len && hi - b < STRETCH_MAX) {
+        int32_t c;
+        int l = zf_utf8_next(s + hi, len - hi, &c);
+        if (c != 0xFFFD && !run_char(c))
+            break;
+        hi += (size_t)l;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (spans[2 * k] < hi && spans[2 * k + 1] > lo)
+            return 1;
+    return 0;
 }
 
 /*
@@ -769,18 +803,18 @@ static int repaired_lines(const zhfix_options *opt, zf_doc *doc, const char *s, 
  * UTF-8 read as GBK goes on over characters whose GBK bytes could be
  * UTF-8's and over ASCII: `他岱會(�(huì)�瀸��` converted to Simplified
  * puts 会 (BB E1) where 會 (95 FE) ended the run, and a second run read
- * the longer run as 枌 and lost bytes.  So the piece is converted, the
- * mojibake pass run over the result, and on each line it would repair,
- * the conversions near a U+FFFD (at most LOST_REACH ASCII characters
- * between) that give such a run bytes it did not have stay as found.
- * Rounds as for hold_shift_spots.
+ * the longer run as 枌 and lost bytes.  So the piece is converted and the
+ * mojibake pass run over the result; a conversion near a U+FFFD (at most
+ * LOST_REACH characters such a run goes on over between) that gives such
+ * a run bytes it did not have stays as found where the stretch of run
+ * characters around it holds a repair.  Rounds as for hold_shift_spots.
  */
 static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *doc,
                              zf_rw *rw, runbuf *r, const int32_t *first)
 {
     const char *s = rw->in;
     size_t len = rw->len;
-    zf_buf fin = {0}, conv = {0}, cands = {0}, lines = {0};
+    zf_buf fin = {0}, conv = {0}, cands = {0}, spans = {0};
     int rc = ZHFIX_OK;
     for (int round = 0; round < HOLD_ROUNDS && rc == ZHFIX_OK; round++) {
         int changed = 0, added = 0;
@@ -790,33 +824,37 @@ static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *
             break;
         const int32_t *out = (const int32_t *)(const void *)fin.p;
         cands.len = 0;
-        size_t i = 0, h = 0, line = 0;
+        size_t i = 0, h = 0, co = 0;
         while (i < len && rc == ZHFIX_OK) {
             int32_t cp;
             int l = zf_utf8_next(s + i, len - i, &cp);
+            size_t cl = (size_t)l;
             if (cp >= 0 && zf_is_han(cp)) {
                 int32_t to_cp = out[h++];
+                char u[4];
+                cl = (size_t)zf_utf8_put(to_cp, u);
                 if (to_cp != cp && reads_as_utf8(cp, to_cp)
                     && beside_lost(s, len, i, i + (size_t)l, LOST_REACH)
                     && !shift_held(r, i, i + (size_t)l)) {
-                    island_cand c = {i, i + (size_t)l, line};
+                    island_cand c = {i, i + (size_t)l, co, co + cl};
                     rc = zf_buf_add(&cands, &c, sizeof c);
                 }
             }
-            line += cp == '\n';
+            co += cl;
             i += (size_t)l;
         }
         size_t nc = cands.len / sizeof(island_cand);
         if (rc != ZHFIX_OK || nc == 0)
             break;
-        lines.len = 0;
+        spans.len = 0;
         if ((rc = build_conv(s, len, out, &conv, NULL, 0)) != ZHFIX_OK
-            || (rc = repaired_lines(opt, doc, conv.p, conv.len, &lines)) != ZHFIX_OK)
+            || (rc = repaired_spans(opt, doc, conv.p, conv.len, &spans)) != ZHFIX_OK)
             break;
+        const size_t *sp = (const size_t *)(const void *)spans.p;
+        size_t nsp = spans.len / (2 * sizeof *sp);
         const island_cand *c = (const island_cand *)(const void *)cands.p;
-        for (size_t k = 0; k < nc && rc == ZHFIX_OK; k++) {
-            size_t byte = c[k].line / 8;
-            if (byte < lines.len && ((unsigned char)lines.p[byte] >> (c[k].line % 8) & 1)) {
+        for (size_t k = 0; k < nc && nsp && rc == ZHFIX_OK; k++) {
+            if (stretch_repaired(conv.p, conv.len, c[k].ca, c[k].cb, sp, nsp)) {
                 size_t hr[2] = {c[k].a, c[k].b};
                 rc = zf_buf_add(&r->hold, hr, sizeof hr);
                 added = 1;
@@ -830,7 +868,7 @@ static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *
     zf_buf_free(&fin);
     zf_buf_free(&conv);
     zf_buf_free(&cands);
-    zf_buf_free(&lines);
+    zf_buf_free(&spans);
     return rc;
 }
 
