@@ -151,15 +151,12 @@ static const zhfix_edit *held_overlap(const zf_rw *rw, size_t from, size_t to, i
 
 int zf_rw_held_span(const zf_rw *rw, size_t from, size_t to, size_t *start, size_t *end)
 {
-    for (size_t k = held_from(rw, from); k < rw->nheld && rw->held[k].out_start < to; k++) {
-        const zhfix_edit *e = &rw->held[k];
-        if (e->kind != ZHFIX_EDIT_UNRESOLVED || e->out_start == e->out_end)
-            continue;
-        *start = e->out_start > from ? e->out_start : from;
-        *end = e->out_end < to ? e->out_end : to;
-        return 1;
-    }
-    return 0;
+    const zhfix_edit *e = held_overlap(rw, from, to, 1);
+    if (!e)
+        return 0;
+    *start = e->out_start > from ? e->out_start : from;
+    *end = e->out_end < to ? e->out_end : to;
+    return 1;
 }
 
 int zf_rw_held(const zf_rw *rw, size_t start, size_t end)

@@ -494,7 +494,6 @@ static int utf8_start(int32_t c)
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
 }
 
-
 /* Whether [a, b) overlaps a range of r->hold. */
 static int shift_held(const runbuf *r, size_t a, size_t b)
 {
@@ -732,7 +731,7 @@ static int reads_as_utf8(int32_t from, int32_t to)
 static int has_lost(const char *s, size_t len)
 {
     for (const char *p = s, *e = s + len; (p = memchr(p, 0xEF, (size_t)(e - p))) != NULL; p++)
-        if (e - p >= 3 && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] == 0xBD)
+        if (is_fffd(s, len, (size_t)(p - s)))
             return 1;
     return 0;
 }
@@ -833,9 +832,9 @@ static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *
                 int32_t to_cp = out[h++];
                 char u[4];
                 cl = (size_t)zf_utf8_put(to_cp, u);
+                /* (convert_runs() wrote a held character as found) */
                 if (to_cp != cp && reads_as_utf8(cp, to_cp)
-                    && beside_lost(s, len, i, i + (size_t)l, LOST_REACH)
-                    && !shift_held(r, i, i + (size_t)l)) {
+                    && beside_lost(s, len, i, i + (size_t)l, LOST_REACH)) {
                     island_cand c = {i, i + (size_t)l, co, co + cl};
                     rc = zf_buf_add(&cands, &c, sizeof c);
                 }
