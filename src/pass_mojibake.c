@@ -2080,6 +2080,11 @@ static int big5_member(int32_t c)
     return (c >= 0x20 && c < 0x7F && c != '?') || c == 0xFFFD || (c >= 0x80 && big5_of(c));
 }
 
+int zf_gbk_big5ish(int32_t cp)
+{
+    return cp != 0xFFFD && big5_member(cp);
+}
+
 /* The candidates for a lost character, with trail byte `trail` (an ASCII
  * byte read again) or a whole pair (trail < 0): the Big5 characters whose
  * bytes GBK does not define.  Cut to the BIG5_ALT most probable after

@@ -444,24 +444,31 @@ static int has_annotation(const char *s, size_t len)
 /* The most characters between a character and the lost bytes
  * hold_island_spots() looks at: a run of UTF-8 read as GBK goes on over
  * ASCII and over characters whose GBK bytes could be UTF-8's
- * (pass_mojibake.c): `会(�`, `书（ì）�` as well as `会�`. */
+ * (pass_mojibake.c): `会(�`, `书（ì）�` as well as `会�`; a run of Big5
+ * read as GBK over ASCII and characters whose GBK bytes are Big5's. */
 #define LOST_REACH 4
+
+/* The runs of the mojibake pass a conversion beside lost bytes can feed:
+ * UTF-8 read as GBK (mechanism 3) and Big5 read as GBK. */
+enum { RUN_UTF8, RUN_BIG5, RUN_KINDS };
 
 static int is_fffd(const char *s, size_t len, size_t at)
 {
     return at + 3 <= len && memcmp(s + at, "\xEF\xBF\xBD", 3) == 0;
 }
 
-/* Whether such a run goes on over c. */
-static int run_char(int32_t c)
+/* Whether a run of `kind` goes on over c. */
+static int run_char(int kind, int32_t c)
 {
+    if (kind == RUN_BIG5)
+        return zf_gbk_big5ish(c);
     return (c > 0x20 && c < 0x7F && c != '?') || c == 0x20AC || zf_gbk_utf8ish(c);
 }
 
 /* Whether the character at [a, b) of s[0..len) stands beside a U+FFFD,
- * bytes a decoder lost, with at most `reach` characters of such a run
- * between. */
-static int beside_lost(const char *s, size_t len, size_t a, size_t b, int reach)
+ * bytes a decoder lost, with at most `reach` characters of a run of
+ * `kind` between. */
+static int beside_lost(const char *s, size_t len, size_t a, size_t b, int reach, int kind)
 {
     for (int k = 0; k <= reach && a >= 3; k++) {
         if (is_fffd(s, len, a - 3))
@@ -469,7 +476,7 @@ static int beside_lost(const char *s, size_t len, size_t a, size_t b, int reach)
         size_t p = zf_utf8_prev(s, a);
         int32_t c;
         zf_utf8_next(s + p, a - p, &c);
-        if (!run_char(c))
+        if (!run_char(kind, c))
             break;
         a = p;
     }
@@ -478,7 +485,7 @@ static int beside_lost(const char *s, size_t len, size_t a, size_t b, int reach)
             return 1;
         int32_t c;
         int l = zf_utf8_next(s + b, len - b, &c);
-        if (!run_char(c))
+        if (!run_char(kind, c))
             break;
         b += (size_t)l;
     }
@@ -552,7 +559,7 @@ static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *fi
             if (r->out[k] != r->cp[k]
                 && (zf_rw_held(rw, r->off[k], r->off[k + 1])
                     || shift_held(r, r->off[k], r->off[k + 1])
-                    || (beside_lost(s, len, r->off[k], r->off[k + 1], 0) && utf8_start(r->out[k])
+                    || (beside_lost(s, len, r->off[k], r->off[k + 1], 0, RUN_UTF8) && utf8_start(r->out[k])
                         && !utf8_start(r->cp[k]))))
                 r->out[k] = r->cp[k];
         if (keep) {
@@ -718,12 +725,16 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
     return rc;
 }
 
-/* Whether writing `to` for `from` gives a run of UTF-8 read as GBK
- * (pass_mojibake.c, mechanism 3) bytes it did not have: the first two of
- * a three-byte UTF-8 character, or any such a run takes in (會, 95 FE,
- * ends a run; 会, BB E1, joins it to what comes before and after). */
-static int reads_as_utf8(int32_t from, int32_t to)
+/* Whether writing `to` for `from` gives a run of `kind` bytes it did not
+ * have.  A run of UTF-8 read as GBK (pass_mojibake.c, mechanism 3): the
+ * first two of a three-byte UTF-8 character, or any such a run takes in
+ * (會, 95 FE, ends a run; 会, BB E1, joins it to what comes before and
+ * after).  A run of Big5 read as GBK: a Big5 character (壩, 89 CE, ends
+ * a run; 坝, B0 D3, is Big5's 商). */
+static int feeds_run(int kind, int32_t from, int32_t to)
 {
+    if (kind == RUN_BIG5)
+        return zf_gbk_big5ish(to) && !zf_gbk_big5ish(from);
     return (utf8_start(to) && !utf8_start(from)) || (zf_gbk_utf8ish(to) && !zf_gbk_utf8ish(from));
 }
 
@@ -737,9 +748,10 @@ static int has_lost(const char *s, size_t len)
 }
 
 /* A converted character near lost bytes: its place in the piece and in
- * the piece as converted. */
+ * the piece as converted, and the kind of run it feeds. */
 typedef struct {
     size_t a, b, ca, cb;
+    int kind;
 } island_cand;
 
 /* The spans of s[0..len) that the mojibake pass repairs (not only notes
@@ -768,25 +780,24 @@ static int repaired_spans(const zhfix_options *opt, zf_doc *doc, const char *s, 
  * (pass_mojibake.c's runs hold at most 512 characters). */
 #define STRETCH_MAX 2048
 
-/* Whether the stretch of characters a run of UTF-8 read as GBK goes on
- * over (and U+FFFD) around [a, b) of s[0..len) overlaps a span of
- * spans[0..n). */
-static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, const size_t *spans,
-                            size_t n)
+/* Whether the stretch of characters a run of `kind` goes on over (and
+ * U+FFFD) around [a, b) of s[0..len) overlaps a span of spans[0..n). */
+static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, int kind,
+                            const size_t *spans, size_t n)
 {
     size_t lo = a, hi = b;
     while (lo > 0 && a - lo < STRETCH_MAX) {
         size_t p = zf_utf8_prev(s, lo);
         int32_t c;
         zf_utf8_next(s + p, lo - p, &c);
-        if (c != 0xFFFD && !run_char(c))
+        if (c != 0xFFFD && !run_char(kind, c))
             break;
         lo = p;
     }
     while (hi < len && hi - b < STRETCH_MAX) {
         int32_t c;
         int l = zf_utf8_next(s + hi, len - hi, &c);
-        if (c != 0xFFFD && !run_char(c))
+        if (c != 0xFFFD && !run_char(kind, c))
             break;
         hi += (size_t)l;
     }
@@ -798,15 +809,18 @@ static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, const
 
 /*
  * The characters near lost bytes whose conversion a later run's mojibake
- * pass would read as garbled UTF-8 and repair, into r->hold.  A run of
- * UTF-8 read as GBK goes on over characters whose GBK bytes could be
- * UTF-8's and over ASCII: `他岱會(�(huì)�瀸��` converted to Simplified
+ * pass would read as garbled UTF-8 or Big5 and repair, into r->hold.  A
+ * run of UTF-8 read as GBK goes on over characters whose GBK bytes could
+ * be UTF-8's and over ASCII: `他岱會(�(huì)�瀸��` converted to Simplified
  * puts 会 (BB E1) where 會 (95 FE) ended the run, and a second run read
- * the longer run as 枌 and lost bytes.  So the piece is converted and the
- * mojibake pass run over the result; a conversion near a U+FFFD (at most
- * LOST_REACH characters such a run goes on over between) that gives such
- * a run bytes it did not have stays as found where the stretch of run
- * characters around it holds a repair.  Rounds as for hold_shift_spots.
+ * the longer run as 枌 and lost bytes.  A run of Big5 read as GBK goes on
+ * over characters whose GBK bytes are Big5's: 壩 (89 CE) among U+FFFD
+ * made 坝 (B0 D3, Big5's 商) gave a second run a Big5 run it read as
+ * 的看看看看到.  So the piece is converted and the mojibake pass run over
+ * the result; a conversion near a U+FFFD (at most LOST_REACH characters
+ * such a run goes on over between) that gives such a run bytes it did
+ * not have stays as found where the stretch of that run's characters
+ * around it holds a repair.  Rounds as for hold_shift_spots.
  */
 static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *doc,
                              zf_rw *rw, runbuf *r, const int32_t *first)
@@ -833,11 +847,12 @@ static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *
                 char u[4];
                 cl = (size_t)zf_utf8_put(to_cp, u);
                 /* (convert_runs() wrote a held character as found) */
-                if (to_cp != cp && reads_as_utf8(cp, to_cp)
-                    && beside_lost(s, len, i, i + (size_t)l, LOST_REACH)) {
-                    island_cand c = {i, i + (size_t)l, co, co + cl};
-                    rc = zf_buf_add(&cands, &c, sizeof c);
-                }
+                for (int kind = 0; kind < RUN_KINDS && to_cp != cp && rc == ZHFIX_OK; kind++)
+                    if (feeds_run(kind, cp, to_cp)
+                        && beside_lost(s, len, i, i + (size_t)l, LOST_REACH, kind)) {
+                        island_cand c = {i, i + (size_t)l, co, co + cl, kind};
+                        rc = zf_buf_add(&cands, &c, sizeof c);
+                    }
             }
             co += cl;
             i += (size_t)l;
@@ -853,7 +868,7 @@ static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *
         size_t nsp = spans.len / (2 * sizeof *sp);
         const island_cand *c = (const island_cand *)(const void *)cands.p;
         for (size_t k = 0; k < nc && nsp && rc == ZHFIX_OK; k++) {
-            if (stretch_repaired(conv.p, conv.len, c[k].ca, c[k].cb, sp, nsp)) {
+            if (stretch_repaired(conv.p, conv.len, c[k].ca, c[k].cb, c[k].kind, sp, nsp)) {
                 size_t hr[2] = {c[k].a, c[k].b};
                 rc = zf_buf_add(&r->hold, hr, sizeof hr);
                 added = 1;

@@ -288,6 +288,10 @@ unsigned zf_gbk_encode(int32_t cp);
  * ASCII character after it (有“r, E2 80 9C 72: `鈥€渞`, 渞 is 9C 72).
  * Such characters make up UTF-8 read as GBK (pass_mojibake.c). */
 int zf_gbk_utf8ish(int32_t cp);
+/* cp goes on a run of Big5 read as GBK: its GBK bytes are a Big5
+ * character's, or it is ASCII (a `?` is not: the realigner's)
+ * (pass_mojibake.c). */
+int zf_gbk_big5ish(int32_t cp);
 /* Realign a run of GBK decoded one byte out of step that starts at the `?`
  * at s[q] (damage-model.md section 4).  Returns 1 with the repair in
  * rep[0..*rep_len) for s[q..*end), -1 for damage it cannot repair with
