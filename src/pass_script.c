@@ -87,7 +87,7 @@ typedef struct runbuf {
     uint8_t *how;
     zf_script_scratch sc;
     zf_buf first; /* toward Traditional: a first conversion's characters */
-    zf_buf hold;  /* spots left as found (hold_shift_spots): sorted
+    zf_buf hold;  /* spots left as found (hold_rounds): sorted
                      disjoint byte ranges, two size_t each */
 } runbuf;
 
@@ -559,8 +559,8 @@ static int convert_runs(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *fi
             if (r->out[k] != r->cp[k]
                 && (zf_rw_held(rw, r->off[k], r->off[k + 1])
                     || shift_held(r, r->off[k], r->off[k + 1])
-                    || (beside_lost(s, len, r->off[k], r->off[k + 1], 0, RUN_UTF8) && utf8_start(r->out[k])
-                        && !utf8_start(r->cp[k]))))
+                    || (beside_lost(s, len, r->off[k], r->off[k + 1], 0, RUN_UTF8)
+                        && utf8_start(r->out[k]) && !utf8_start(r->cp[k]))))
                 r->out[k] = r->cp[k];
         if (keep) {
             for (size_t k = 0; k < n; k++)
@@ -622,19 +622,28 @@ static void hold_merge(runbuf *r)
     r->hold.len = (m + 1) * 2 * sizeof *h;
 }
 
-/* Rounds of hold_shift_spots and hold_island_spots: a spot held puts its
- * characters back as found, which may make a spot around it read
- * otherwise. */
+/* Rounds of hold_rounds(): a spot held puts its characters back as
+ * found, which may make a spot around it read otherwise. */
 #define HOLD_ROUNDS 4
 
+/* A character a conversion changed: from and to, its place [a, b) in the
+ * piece and [ca, cb) in the piece as converted. */
+typedef struct {
+    int32_t from, to;
+    size_t a, b, ca, cb;
+} conv_place;
+
 /* The piece s[0..len) with its Han characters replaced by out[] (one for
- * one, in order) into conv, and where each of the nsp `?` spots went. */
+ * one, in order) into conv, where each of the nsp `?` spots went, and
+ * with `places` each character changed. */
 static int build_conv(const char *s, size_t len, const int32_t *out, zf_buf *conv,
-                      shift_spot *sp, size_t nsp)
+                      shift_spot *sp, size_t nsp, zf_buf *places)
 {
     size_t i = 0, h = 0, k = 0;
     int rc = ZHFIX_OK;
     conv->len = 0;
+    if (places)
+        places->len = 0;
     while (i < len && rc == ZHFIX_OK) {
         if (k < nsp && sp[k].q == i)
             sp[k++].cq = conv->len;
@@ -642,11 +651,88 @@ static int build_conv(const char *s, size_t len, const int32_t *out, zf_buf *con
         int l = zf_utf8_next(s + i, len - i, &cp);
         if (cp >= 0 && zf_is_han(cp)) {
             char u[4];
-            rc = zf_buf_add(conv, u, (size_t)zf_utf8_put(out[h++], u));
+            size_t ca = conv->len, cl = (size_t)zf_utf8_put(out[h], u);
+            rc = zf_buf_add(conv, u, cl);
+            if (places && out[h] != cp && rc == ZHFIX_OK) {
+                conv_place pl = {cp, out[h], i, i + (size_t)l, ca, ca + cl};
+                rc = zf_buf_add(places, &pl, sizeof pl);
+            }
+            h++;
         } else {
             rc = zf_buf_add(conv, s + i, (size_t)l);
         }
         i += (size_t)l;
+    }
+    return rc;
+}
+
+/* What hold_rounds() asks each round: with the piece converted (its Han
+ * characters out[]), add the spots to leave as found to r->hold, and set
+ * *added when there are any. */
+typedef int (*hold_decider)(void *arg, const zf_rw *rw, runbuf *r, const int32_t *out,
+                            int *added);
+
+/* Convert the piece and let `decide_holds` hold spots, again while it holds
+ * new ones (at most HOLD_ROUNDS times); r->hold is kept sorted and
+ * merged. */
+static int hold_rounds(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t *first,
+                       hold_decider decide_holds, void *arg)
+{
+    zf_buf fin = {0};
+    int rc = ZHFIX_OK;
+    for (int round = 0; round < HOLD_ROUNDS && rc == ZHFIX_OK; round++) {
+        int changed = 0, added = 0;
+        fin.len = 0;
+        rc = convert_runs(to, rw, r, first, &fin, &changed);
+        if (rc != ZHFIX_OK || !changed)
+            break;
+        rc = decide_holds(arg, rw, r, (const int32_t *)(const void *)fin.p, &added);
+        if (rc == ZHFIX_OK)
+            hold_merge(r);
+        if (!added)
+            break;
+    }
+    zf_buf_free(&fin);
+    return rc;
+}
+
+/* hold_shift_spots()'s part of a round: the `?` spots and the piece as
+ * converted. */
+typedef struct {
+    shift_spot *sp;
+    size_t nsp;
+    zf_buf conv;
+} shift_round;
+
+static int decide_shift_spots(void *arg, const zf_rw *rw, runbuf *r, const int32_t *out,
+                              int *added)
+{
+    shift_round *x = arg;
+    const char *s = rw->in;
+    size_t len = rw->len;
+    shift_spot *sp = x->sp;
+    int rc = build_conv(s, len, out, &x->conv, sp, x->nsp, NULL);
+    for (size_t k = 0; k < x->nsp && rc == ZHFIX_OK; k++) {
+        if (sp[k].held)
+            continue;
+        size_t e;
+        int v = zf_gbk_shift_verdict(x->conv.p, x->conv.len, sp[k].cq, &e);
+        if (v == -2)
+            rc = ZHFIX_ENOMEM;
+        if (v != 1)
+            continue;
+        /* the same characters in the piece: a conversion is one
+         * character for one */
+        size_t o = sp[k].q, c = sp[k].cq;
+        while (c < e) {
+            int32_t cp;
+            c += (size_t)zf_utf8_next(x->conv.p + c, x->conv.len - c, &cp);
+            o += (size_t)zf_utf8_next(s + o, len - o, &cp);
+        }
+        size_t hr[2] = {sp[k].xs, o};
+        rc = zf_buf_add(&r->hold, hr, sizeof hr);
+        sp[k].held = 1;
+        *added = 1;
     }
     return rc;
 }
@@ -668,7 +754,7 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
     const char *s = rw->in;
     size_t len = rw->len;
     r->hold.len = 0;
-    zf_buf spots = {0}, fin = {0}, conv = {0};
+    zf_buf spots = {0};
     int rc = ZHFIX_OK;
     for (const char *p = memchr(s + 1, '?', len - 1); p && rc == ZHFIX_OK;
          p = memchr(p + 1, '?', len - (size_t)(p + 1 - s))) {
@@ -683,45 +769,11 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
                           && !((b | 0x20) >= 'a' && (b | 0x20) <= 'z')))
             rc = zf_buf_add(&spots, &sp, sizeof sp);
     }
-    size_t nsp = spots.len / sizeof(shift_spot);
-    shift_spot *sp = (shift_spot *)(void *)spots.p;
-    for (int round = 0; round < HOLD_ROUNDS && nsp && rc == ZHFIX_OK; round++) {
-        int changed = 0, added = 0;
-        fin.len = 0;
-        rc = convert_runs(to, rw, r, first, &fin, &changed);
-        if (rc != ZHFIX_OK || !changed)
-            break;
-        rc = build_conv(s, len, (const int32_t *)(const void *)fin.p, &conv, sp, nsp);
-        for (size_t k = 0; k < nsp && rc == ZHFIX_OK; k++) {
-            if (sp[k].held)
-                continue;
-            size_t e;
-            int v = zf_gbk_shift_verdict(conv.p, conv.len, sp[k].cq, &e);
-            if (v == -2)
-                rc = ZHFIX_ENOMEM;
-            if (v != 1)
-                continue;
-            /* the same characters in the piece: a conversion is one
-             * character for one */
-            size_t o = sp[k].q, c = sp[k].cq;
-            while (c < e) {
-                int32_t cp;
-                c += (size_t)zf_utf8_next(conv.p + c, conv.len - c, &cp);
-                o += (size_t)zf_utf8_next(s + o, len - o, &cp);
-            }
-            size_t hr[2] = {sp[k].xs, o};
-            rc = zf_buf_add(&r->hold, hr, sizeof hr);
-            sp[k].held = 1;
-            added = 1;
-        }
-        if (rc == ZHFIX_OK)
-            hold_merge(r);
-        if (!added)
-            break;
-    }
+    shift_round x = {(shift_spot *)(void *)spots.p, spots.len / sizeof(shift_spot), {0}};
+    if (rc == ZHFIX_OK && x.nsp)
+        rc = hold_rounds(to, rw, r, first, decide_shift_spots, &x);
     zf_buf_free(&spots);
-    zf_buf_free(&fin);
-    zf_buf_free(&conv);
+    zf_buf_free(&x.conv);
     return rc;
 }
 
@@ -746,13 +798,6 @@ static int has_lost(const char *s, size_t len)
             return 1;
     return 0;
 }
-
-/* A converted character near lost bytes: its place in the piece and in
- * the piece as converted, and the kind of run it feeds. */
-typedef struct {
-    size_t a, b, ca, cb;
-    int kind;
-} island_cand;
 
 /* The spans of s[0..len) that the mojibake pass repairs (not only notes
  * as damage), as pairs of offsets into `spans`, in order. */
@@ -807,6 +852,53 @@ static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, int k
     return 0;
 }
 
+/* Whether the change at p gives a run of `kind` bytes it did not have,
+ * near lost bytes. */
+static int island_cand(const char *s, size_t len, const conv_place *p, int kind)
+{
+    return feeds_run(kind, p->from, p->to) && beside_lost(s, len, p->a, p->b, LOST_REACH, kind);
+}
+
+/* hold_island_spots()'s part of a round. */
+typedef struct {
+    const zhfix_options *opt;
+    zf_doc *doc;
+    zf_buf conv, places, spans;
+} island_round;
+
+static int decide_island_spots(void *arg, const zf_rw *rw, runbuf *r, const int32_t *out,
+                               int *added)
+{
+    island_round *x = arg;
+    const char *s = rw->in;
+    size_t len = rw->len;
+    int rc = build_conv(s, len, out, &x->conv, NULL, 0, &x->places);
+    /* (convert_runs() wrote a held character as found: it has no place) */
+    const conv_place *pl = (const conv_place *)(const void *)x->places.p;
+    size_t np = x->places.len / sizeof *pl, k = 0;
+    while (k < np && !island_cand(s, len, &pl[k], RUN_UTF8)
+           && !island_cand(s, len, &pl[k], RUN_BIG5))
+        k++;
+    x->spans.len = 0;
+    if (rc != ZHFIX_OK || k == np
+        || (rc = repaired_spans(x->opt, x->doc, x->conv.p, x->conv.len, &x->spans)) != ZHFIX_OK)
+        return rc;
+    const size_t *sp = (const size_t *)(const void *)x->spans.p;
+    size_t nsp = x->spans.len / (2 * sizeof *sp);
+    for (; k < np && nsp && rc == ZHFIX_OK; k++) {
+        int hold = 0;
+        for (int kind = 0; kind < RUN_KINDS && !hold; kind++)
+            hold = island_cand(s, len, &pl[k], kind)
+                && stretch_repaired(x->conv.p, x->conv.len, pl[k].ca, pl[k].cb, kind, sp, nsp);
+        if (hold) {
+            size_t hr[2] = {pl[k].a, pl[k].b};
+            rc = zf_buf_add(&r->hold, hr, sizeof hr);
+            *added = 1;
+        }
+    }
+    return rc;
+}
+
 /*
  * The characters near lost bytes whose conversion a later run's mojibake
  * pass would read as garbled UTF-8 or Big5 and repair, into r->hold.  A
@@ -825,64 +917,11 @@ static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, int k
 static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *doc,
                              zf_rw *rw, runbuf *r, const int32_t *first)
 {
-    const char *s = rw->in;
-    size_t len = rw->len;
-    zf_buf fin = {0}, conv = {0}, cands = {0}, spans = {0};
-    int rc = ZHFIX_OK;
-    for (int round = 0; round < HOLD_ROUNDS && rc == ZHFIX_OK; round++) {
-        int changed = 0, added = 0;
-        fin.len = 0;
-        rc = convert_runs(to, rw, r, first, &fin, &changed);
-        if (rc != ZHFIX_OK || !changed)
-            break;
-        const int32_t *out = (const int32_t *)(const void *)fin.p;
-        cands.len = 0;
-        size_t i = 0, h = 0, co = 0;
-        while (i < len && rc == ZHFIX_OK) {
-            int32_t cp;
-            int l = zf_utf8_next(s + i, len - i, &cp);
-            size_t cl = (size_t)l;
-            if (cp >= 0 && zf_is_han(cp)) {
-                int32_t to_cp = out[h++];
-                char u[4];
-                cl = (size_t)zf_utf8_put(to_cp, u);
-                /* (convert_runs() wrote a held character as found) */
-                for (int kind = 0; kind < RUN_KINDS && to_cp != cp && rc == ZHFIX_OK; kind++)
-                    if (feeds_run(kind, cp, to_cp)
-                        && beside_lost(s, len, i, i + (size_t)l, LOST_REACH, kind)) {
-                        island_cand c = {i, i + (size_t)l, co, co + cl, kind};
-                        rc = zf_buf_add(&cands, &c, sizeof c);
-                    }
-            }
-            co += cl;
-            i += (size_t)l;
-        }
-        size_t nc = cands.len / sizeof(island_cand);
-        if (rc != ZHFIX_OK || nc == 0)
-            break;
-        spans.len = 0;
-        if ((rc = build_conv(s, len, out, &conv, NULL, 0)) != ZHFIX_OK
-            || (rc = repaired_spans(opt, doc, conv.p, conv.len, &spans)) != ZHFIX_OK)
-            break;
-        const size_t *sp = (const size_t *)(const void *)spans.p;
-        size_t nsp = spans.len / (2 * sizeof *sp);
-        const island_cand *c = (const island_cand *)(const void *)cands.p;
-        for (size_t k = 0; k < nc && nsp && rc == ZHFIX_OK; k++) {
-            if (stretch_repaired(conv.p, conv.len, c[k].ca, c[k].cb, c[k].kind, sp, nsp)) {
-                size_t hr[2] = {c[k].a, c[k].b};
-                rc = zf_buf_add(&r->hold, hr, sizeof hr);
-                added = 1;
-            }
-        }
-        if (rc == ZHFIX_OK)
-            hold_merge(r);
-        if (!added)
-            break;
-    }
-    zf_buf_free(&fin);
-    zf_buf_free(&conv);
-    zf_buf_free(&cands);
-    zf_buf_free(&spans);
+    island_round x = {opt, doc, {0}, {0}, {0}};
+    int rc = hold_rounds(to, rw, r, first, decide_island_spots, &x);
+    zf_buf_free(&x.conv);
+    zf_buf_free(&x.places);
+    zf_buf_free(&x.spans);
     return rc;
 }
 
