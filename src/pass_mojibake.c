@@ -1704,12 +1704,15 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
              * first run read it (`���瓡?ū`, left alone, was read as
              * 身孕 once its `?` was `？`) */
             break;
-        } else if (r->n > 0 && r->cp[r->n - 1] == 0xFFFD && ascii_twin(c)) {
+        } else if (ascii_twin(c)
+                   && ((r->n > 0 && r->cp[r->n - 1] == 0xFFFD)
+                       || char_at(sc, j + (size_t)l) == 0xFFFD)) {
             /* a parenthesis the punctuation pass writes for an ASCII one,
-             * right after lost bytes: read as the ASCII, as the run that
-             * kept the lost bytes saw it (`玫����(hàn)` became
+             * right after or before lost bytes: read as the ASCII, as the
+             * run that kept the lost bytes saw it (`玫����(hàn)` became
              * `玫����（hàn）`, and `����（` read as lost bytes and 磨,
-             * E7 A3 A8) */
+             * E7 A3 A8; `書*ì)�瀸��` became `書*ì）�瀸��`, and `）�瀸��`
+             * read as 枌 and lost bytes) */
             code = (unsigned)ascii_twin(c);
         } else if (c == 0xFFFD) {
             if (lost_stretch(sc, j, le) > LOST_MAX)
@@ -1876,6 +1879,10 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         size_t p = zf_utf8_prev(sc->s, a);
         int32_t c;
         zf_utf8_next(sc->s + p, a - p, &c);
+        /* a parenthesis the punctuation pass wrote just before lost
+         * bytes ends the run as the ASCII one did (gbk_run()) */
+        if (ascii_twin(c) && char_at(sc, a) == 0xFFFD)
+            c = ascii_twin(c);
         lost = c == 0xFFFD ? lost + 1 : 0;
         if (lost > LOST_MAX) {
             /* the run starts after a stretch too long to read */
