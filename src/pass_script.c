@@ -777,17 +777,19 @@ static int hold_shift_spots(zhfix_script to, zf_rw *rw, runbuf *r, const int32_t
     return rc;
 }
 
-/* Whether writing `to` for `from` gives a run of `kind` bytes it did not
- * have.  A run of UTF-8 read as GBK (pass_mojibake.c, mechanism 3): the
- * first two of a three-byte UTF-8 character, or any such a run takes in
- * (會, 95 FE, ends a run; 会, BB E1, joins it to what comes before and
- * after).  A run of Big5 read as GBK: a Big5 character (壩, 89 CE, ends
- * a run; 坝, B0 D3, is Big5's 商). */
-static int feeds_run(int kind, int32_t from, int32_t to)
+/* Whether writing `to` for `from` changes what a run of `kind` reads:
+ * either is a character such a run goes on over, so the run gets other
+ * bytes, or goes on further, or stops short.  A run of UTF-8 read as GBK
+ * (pass_mojibake.c, mechanism 3): 會 (95 FE) ended a run, 会 (BB E1)
+ * joins it to what comes before and after; 嶄 (8D E4) and 崭 (D5 B8) are
+ * both a run's, with other bytes (`鑑�嶄笉寰椾拱涓�` is left as found,
+ * `鑑�崭笉寰椾拱涓�` read as `鑑�崭笉得买�`).  A run of Big5 read as GBK:
+ * 壩 (89 CE) is no Big5 character, 坝 (B0 D3) is Big5's 商. */
+static int changes_run(int kind, int32_t from, int32_t to)
 {
     if (kind == RUN_BIG5)
-        return zf_gbk_big5ish(to) && !zf_gbk_big5ish(from);
-    return (utf8_start(to) && !utf8_start(from)) || (zf_gbk_utf8ish(to) && !zf_gbk_utf8ish(from));
+        return zf_gbk_big5ish(to) || zf_gbk_big5ish(from);
+    return zf_gbk_utf8ish(to) || zf_gbk_utf8ish(from);
 }
 
 /* Whether s[0..len) holds a U+FFFD. */
@@ -852,11 +854,11 @@ static int stretch_repaired(const char *s, size_t len, size_t a, size_t b, int k
     return 0;
 }
 
-/* Whether the change at p gives a run of `kind` bytes it did not have,
- * near lost bytes. */
+/* Whether the change at p changes what a run of `kind` near lost bytes
+ * reads. */
 static int island_cand(const char *s, size_t len, const conv_place *p, int kind)
 {
-    return feeds_run(kind, p->from, p->to) && beside_lost(s, len, p->a, p->b, LOST_REACH, kind);
+    return changes_run(kind, p->from, p->to) && beside_lost(s, len, p->a, p->b, LOST_REACH, kind);
 }
 
 /* hold_island_spots()'s part of a round. */
@@ -910,9 +912,9 @@ static int decide_island_spots(void *arg, const zf_rw *rw, runbuf *r, const int3
  * made 坝 (B0 D3, Big5's 商) gave a second run a Big5 run it read as
  * 的看看看看到.  So the piece is converted and the mojibake pass run over
  * the result; a conversion near a U+FFFD (at most LOST_REACH characters
- * such a run goes on over between) that gives such a run bytes it did
- * not have stays as found where the stretch of that run's characters
- * around it holds a repair.  Rounds as for hold_shift_spots.
+ * such a run goes on over between) that changes what such a run reads
+ * (changes_run()) stays as found where the stretch of that run's
+ * characters around it holds a repair.  Rounds: hold_rounds().
  */
 static int hold_island_spots(zhfix_script to, const zhfix_options *opt, zf_doc *doc,
                              zf_rw *rw, runbuf *r, const int32_t *first)
