@@ -285,6 +285,7 @@ typedef struct line {
     size_t qn, an;    /* `"` in qn, `'` but apostrophes in an; asked in
                          increasing order, so linear per line */
     int lost;         /* the piece's `?` are characters lost (zf_qmarks_lost) */
+    int shifts;       /* the mojibake pass runs: its realigner reads `?` */
 } line;
 
 /* The character at i (NONE at the line's end, -1 if invalid); *len its
@@ -719,6 +720,50 @@ static int decide_pair(line *ln, size_t i)
     return 0;
 }
 
+/* Does a `?` at s[at] (or up to three) start the GBK out-of-step
+ * signature `?qǐng)`: pinyin letters after it, then a closing
+ * parenthesis?  The mojibake pass's evidence (damage-model.md 4). */
+static int shift_signature(const line *ln, size_t at)
+{
+    size_t l, j = at, q = 0, n = 0;
+    while (q < 3 && cp_at(ln, j, &l) == '?') {
+        j += l;
+        q++;
+    }
+    if (q == 0)
+        return 0;
+    while (n < 8 && is_pinyin_letter(cp_at(ln, j, &l))) {
+        j += l;
+        n++;
+    }
+    int32_t close = cp_at(ln, j, &l);
+    return n > 0 && (close == ')' || close == 0xFF09);
+}
+
+/* Would the parenthesis at s[i], written full-width, give a second run's
+ * realigner a spot to repair?  It reads the character before a `?` and
+ * passes over a spot after an ASCII parenthesis, but not after a
+ * full-width one (`室)??zhuān)門` made `室）??zhuān)門` read in a second
+ * run as `室）專（zhuān）門`).  So the line is written so and the
+ * realigner asked, as hold_shift_spots() in pass_script.c asks it.
+ * 1: it would, 0: it would not, -1: out of memory. */
+static int makes_shift_spot(const line *ln, size_t i)
+{
+    if (!ln->shifts || ln->lost || !shift_signature(ln, i + 1))
+        return 0;
+    size_t pre = i - ln->ls, post = ln->le - (i + 1), n = pre + 3 + post;
+    char *t = malloc(n);
+    if (!t)
+        return -1;
+    memcpy(t, ln->s + ln->ls, pre);
+    memcpy(t + pre, fullwidth((unsigned char)ln->s[i]), 3);
+    memcpy(t + pre + 3, ln->s + i + 1, post);
+    size_t read;
+    int v = zf_gbk_shift_verdict(t, n, pre + 3, &read);
+    free(t);
+    return v == -2 ? -1 : v == 1;
+}
+
 static int match_parens(line *ln)
 {
     scratch *sc = ln->sc;
@@ -760,6 +805,22 @@ static int match_parens(line *ln)
         int lv = c_level(ln, c, at);
         p->conv = lv == STRONG || (lv == WEAK && ln->flat);
     }
+    /* a parenthesis that, written full-width, would make a `?` after it
+     * a spot the realigner repairs stays as found, and so does its
+     * partner: `（画室)??zhuān)` would be no pair */
+    for (size_t i = 0; i < sc->np; i++) {
+        paren *p = &sc->p[i];
+        if (!p->conv)
+            continue;
+        int v = makes_shift_spot(ln, p->pos);
+        if (v < 0)
+            return ZHFIX_ENOMEM;
+        if (v) {
+            p->conv = 0;
+            if (p->match != SIZE_MAX)
+                sc->p[p->match].conv = 0;
+        }
+    }
     return ZHFIX_OK;
 }
 
@@ -786,16 +847,8 @@ static int run_touches(const line *ln, size_t a, size_t b)
         unsigned char m = (unsigned char)ln->s[a];
         if ((m == ',' || m == ':' || m == ';') && is_digit(lc) && is_digit(rc))
             return 0; /* 09:49:45, 1,000 */
-        if (m == '?' && is_pinyin_letter(rc)) {
-            size_t j = b, n = 0;
-            while (n < 8 && is_pinyin_letter(cp_at(ln, j, &l))) {
-                j += l;
-                n++;
-            }
-            int32_t close = cp_at(ln, j, &l);
-            if (close == ')' || close == 0xFF09)
-                return 0; /* ?qǐng) - the mojibake pass's evidence */
-        }
+        if (m == '?' && is_pinyin_letter(rc) && shift_signature(ln, a))
+            return 0; /* ?qǐng) - the mojibake pass's evidence */
     }
     for (size_t i = a; i + 2 < b; i++)
         if (ln->s[i] == ',' && ln->s[i + 1] == ',' && ln->s[i + 2] == ',')
@@ -1068,8 +1121,8 @@ static int survey_fast(const char *s, size_t n, survey *sv)
 
 int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
 {
-    (void)opt;
     (void)doc;
+    int shifts = (opt->passes & ZHFIX_PASS_MOJIBAKE) != 0;
     const char *s = rw->in;
     size_t n = rw->len, pos = 0;
     scratch sc;
@@ -1098,7 +1151,7 @@ int zf_pass_punct(const zhfix_options *opt, zf_doc *doc, zf_rw *rw)
             }
             if (sv.jk)
                 break;
-            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0, 0, sv.lost};
+            line ln = {s, pos, le, &sc, SIZE_MAX, sv.flat, 0, pos, 0, 0, sv.lost, shifts};
             rc = do_line(&ln, rw);
         }
         pos = next;
