@@ -1719,6 +1719,8 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
                 break;
             code = WILD;
             int32_t nx = char_at(sc, j + (size_t)l);
+            if (ascii_twin(nx))
+                nx = ascii_twin(nx); /* read so, just below */
             int flip1 = pairs && flipped(flip, nflip, j);
             if (pairs && (nx >= 0x80) != flip1 && r->nb + 2 < MAXRUN * 2) {
                 r->bsrc[r->nb] = r->n;
