@@ -254,8 +254,17 @@ static int32_t closing_mark(int32_t cp)
  * alone inside quotation marks or title marks is a mention, not use: text
  * about the scripts quotes “發” and “髮” in Simplified prose, and a
  * Simplified page cites a Traditional title; neither makes it mixed. */
+static int has_lost(const char *s, size_t len);
+static int near_lost(const char *s, size_t len, size_t a, size_t b);
+
 static void count_piece(const char *s, size_t len, evidence *ev)
 {
+    /* a character near lost bytes says nothing of the script: the
+     * conversion may leave it as found (hold_island_spots()), and a
+     * second run would count it where the first had counted it converted
+     * (a document the first run made Simplified for its glosses, with 會
+     * and 開 left beside U+FFFD, read as mixed and made Traditional) */
+    int lost = has_lost(s, len);
     size_t i = 0;
     int32_t prev = 0;
     pending pend;
@@ -301,6 +310,8 @@ static void count_piece(const char *s, size_t len, evidence *ev)
         while (!mention && i < j) {
             l = zf_utf8_next(s + i, j - i, &cp);
             i += (size_t)l;
+            if (lost && near_lost(s, len, i - (size_t)l, i))
+                continue;
             unsigned f = zf_script_flags(cp);
             if (f & ZF_SC_TRAD)
                 ev->trad++;
@@ -499,6 +510,14 @@ static int utf8_start(int32_t c)
 {
     unsigned g = zf_gbk_encode(c);
     return g >> 8 >= 0xE0 && g >> 8 <= 0xEF && (g & 0xFF) >= 0x80 && (g & 0xFF) <= 0xBF;
+}
+
+/* Whether the character at [a, b) of s[0..len) is near enough to lost
+ * bytes for hold_island_spots() to look at it. */
+static int near_lost(const char *s, size_t len, size_t a, size_t b)
+{
+    return beside_lost(s, len, a, b, LOST_REACH, RUN_UTF8)
+        || beside_lost(s, len, a, b, LOST_REACH, RUN_BIG5);
 }
 
 /* Whether [a, b) overlaps a range of r->hold. */
