@@ -1676,13 +1676,19 @@ static int lost_stretch(const scan *sc, size_t at, size_t le)
     return k;
 }
 
-/* The ASCII parenthesis whose full-width twin c the punctuation pass
- * writes for it, else 0.  Only the parentheses: the other marks it writes
- * end clauses, and after a garbled clause (`�，`) the good text's own
- * mark follows as often as a garbled character's bytes do. */
-static int32_t ascii_twin(int32_t c)
+/* The ASCII parenthesis that c, a full-width twin the punctuation pass
+ * writes for it, is read as right after lost bytes (after_lost) or right
+ * before them (U+FFFD at next_at), else 0: the run that kept the lost
+ * bytes saw the ASCII one (`玫����(hàn)` became `玫����（hàn）`, and
+ * `����（` read as lost bytes and 磨, E7 A3 A8; `書*ì)�瀸��` became
+ * `書*ì）�瀸��`, and `）�瀸��` read as 枌 and lost bytes).  Only the
+ * parentheses: the other marks it writes end clauses, and after a garbled
+ * clause (`�，`) the good text's own mark follows as often as a garbled
+ * character's bytes do. */
+static int32_t lost_twin(const scan *sc, int32_t c, int after_lost, size_t next_at)
 {
-    return c == 0xFF08 ? '(' : c == 0xFF09 ? ')' : 0;
+    int32_t t = c == 0xFF08 ? '(' : c == 0xFF09 ? ')' : 0;
+    return t && (after_lost || char_at(sc, next_at) == 0xFFFD) ? t : 0;
 }
 
 static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *flip, int nflip,
@@ -1694,6 +1700,7 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
         int32_t c;
         int l = zf_utf8_next(sc->s + j, le - j, &c);
         unsigned code;
+        int32_t twin;
         if (c >= 0x20 && c < 0x7F && c != '?') {
             code = (unsigned)c;
         } else if (c == 0xFF1F) {
@@ -1704,23 +1711,16 @@ static size_t gbk_run(scan *sc, size_t a, size_t le, int pairs, const size_t *fl
              * first run read it (`���瓡?ū`, left alone, was read as
              * 身孕 once its `?` was `？`) */
             break;
-        } else if (ascii_twin(c)
-                   && ((r->n > 0 && r->cp[r->n - 1] == 0xFFFD)
-                       || char_at(sc, j + (size_t)l) == 0xFFFD)) {
-            /* a parenthesis the punctuation pass writes for an ASCII one,
-             * right after or before lost bytes: read as the ASCII, as the
-             * run that kept the lost bytes saw it (`玫����(hàn)` became
-             * `玫����（hàn）`, and `����（` read as lost bytes and 磨,
-             * E7 A3 A8; `書*ì)�瀸��` became `書*ì）�瀸��`, and `）�瀸��`
-             * read as 枌 and lost bytes) */
-            code = (unsigned)ascii_twin(c);
+        } else if ((twin = lost_twin(sc, c, r->n > 0 && r->cp[r->n - 1] == 0xFFFD,
+                                     j + (size_t)l)) != 0) {
+            code = (unsigned)twin;
         } else if (c == 0xFFFD) {
             if (lost_stretch(sc, j, le) > LOST_MAX)
                 break;
             code = WILD;
             int32_t nx = char_at(sc, j + (size_t)l);
-            if (ascii_twin(nx))
-                nx = ascii_twin(nx); /* read so, just below */
+            if ((twin = lost_twin(sc, nx, 1, 0)) != 0)
+                nx = twin; /* read so, just below */
             int flip1 = pairs && flipped(flip, nflip, j);
             if (pairs && (nx >= 0x80) != flip1 && r->nb + 2 < MAXRUN * 2) {
                 r->bsrc[r->nb] = r->n;
@@ -1882,9 +1882,10 @@ static size_t try_utf8_as_gbk(scan *sc, size_t from, size_t i, size_t le, int *e
         int32_t c;
         zf_utf8_next(sc->s + p, a - p, &c);
         /* a parenthesis the punctuation pass wrote just before lost
-         * bytes ends the run as the ASCII one did (gbk_run()) */
-        if (ascii_twin(c) && char_at(sc, a) == 0xFFFD)
-            c = ascii_twin(c);
+         * bytes ends the run as the ASCII one did */
+        int32_t twin = lost_twin(sc, c, 0, a);
+        if (twin)
+            c = twin;
         lost = c == 0xFFFD ? lost + 1 : 0;
         if (lost > LOST_MAX) {
             /* the run starts after a stretch too long to read */
